@@ -1,0 +1,71 @@
+# kaslr.so - recover KERNELOFFSET and phys_base for crash on dumps without vmcoreinfo
+#
+# Copyright (C) 2026 The kaslr.so authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+#   make                  kaslr.so and kaslr-find
+#   make CRASH_SRC=DIR    build against another crash tree's defs.h
+#   make check            every test (unit, fixtures, real dumps); last line "N passed, N failed"
+#   make demo             set up the lab, make one real dump, open it in crash with the module
+#   make install          DESTDIR, PREFIX (default /usr): kaslr.so into crash's extension dir
+#   make extensions       when dropped into crash's extensions/ directory
+
+TARGET ?= $(shell uname -m | sed -e 's/x86_64/X86_64/' -e 's/aarch64/ARM64/')
+PREFIX ?= /usr
+EXTDIR ?= $(PREFIX)/lib64/crash/extensions
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+# defs.h: CRASH_SRC=, then ./, ../, then the crash package's header.
+DEFS_DIR := $(firstword $(foreach d,$(CRASH_SRC) . .. /usr/include/crash,$(if $(wildcard $(d)/defs.h),$(d))))
+# gdb flavour of that crash: its Makefile says GDB=gdb-X.Y; a header alone is read for traces.
+GDB_FLAVOUR ?= $(shell sh tests/lib/gdb-flavour.sh "$(DEFS_DIR)")
+
+CC ?= gcc
+WARN = -Wall -Wextra
+CFLAGS ?= -g -O2
+CORE_SRCS = kaslr_core.c vmcoreinfo.c regs.c vmlinux.c dumpfile.c
+CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h vmlinux.h dumpfile.h
+
+all: kaslr.so kaslr-find
+
+kaslr.so: kaslr_ext.c $(CORE_SRCS) $(CORE_HDRS)
+	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h: install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -D$(TARGET) -D$(GDB_FLAVOUR) -DKASLR_WITH_CRASH \
+		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CORE_SRCS) -lelf -ldl
+
+kaslr-find: kaslr_find.c $(CORE_SRCS) $(CORE_HDRS)
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c $(CORE_SRCS) -lkdumpfile -lelf
+
+extensions: kaslr.so
+
+install: kaslr.so kaslr-find
+	install -D -m 0755 kaslr.so $(DESTDIR)$(EXTDIR)/kaslr.so
+	install -D -m 0755 kaslr-find $(DESTDIR)$(BINDIR)/kaslr-find
+	install -D -m 0644 docs/kaslr-find.1 $(DESTDIR)$(MANDIR)/man1/kaslr-find.1
+
+# Unit tests: the core without crash, plain and under ASan+UBSan.
+UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_CFLAGS = $(WARN) -g -O1 -I. -Itests/unit
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+build/unit/%: tests/unit/%.c tests/unit/synth.c tests/unit/synth.h tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf
+
+build/unit-san/%: tests/unit/%.c tests/unit/synth.c tests/unit/synth.h tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf
+
+unit: $(addprefix build/unit/,$(UNIT_TESTS)) $(addprefix build/unit-san/,$(UNIT_TESTS))
+
+check:
+	@bash tests/run.sh
+
+demo:
+	@bash tests/demo.sh
+
+clean:
+	rm -rf build kaslr.so kaslr-find
+
+.PHONY: all extensions install unit check demo clean

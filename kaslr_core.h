@@ -1,0 +1,309 @@
+/*
+ * kaslr_core.h - crash-free core of kaslr.so and kaslr-find
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Everything that finds or checks KERNELOFFSET and phys_base lives behind
+ * this header.  The core reads guest physical memory only through
+ * kaslr_ctx.read_phys (crash's readmem(PHYSADDR) in the module, a dump file
+ * in kaslr-find, a synthetic image in the tests) and takes the vmlinux's
+ * link-time values in a struct kaslr_vmlinux.  It includes no crash header.
+ */
+#ifndef KASLR_CORE_H
+#define KASLR_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* x86_64 constants (arch/x86/include/asm/page_64_types.h); unchanged since 2.6. */
+#define START_KERNEL_MAP	0xffffffff80000000ULL
+/* KERNEL_IMAGE_SIZE with CONFIG_RANDOMIZE_BASE: 1 GiB since 4.8 (commit 6145cfe394a7). */
+#define KERNEL_IMAGE_SIZE	0x40000000ULL
+/* CONFIG_PHYSICAL_ALIGN on every x86_64 distribution kernel: KASLR slots are 2 MiB apart. */
+#define KASLR_ALIGN		0x200000ULL
+/* CR4.LA57 (bit 12): 5-level paging, Linux 4.14+ with CONFIG_X86_5LEVEL. */
+#define CR4_LA57		(1ULL << 12)
+/* CR0.PG (bit 31). */
+#define CR0_PG			(1ULL << 31)
+/* With PTI (4.15+) CR3 may hold the user half of an 8 KiB PGD pair; bit 12 picks it. */
+#define PTI_USER_PGD_BIT	(1ULL << 12)
+/* CR3 bits 0-11 hold the PCID (with CR4.PCIDE) or PWT/PCD flags. */
+#define CR3_PCID_MASK		0xfffULL
+/* Bit 63 of a CR3 load means "do not flush": never part of the address. */
+#define CR3_NOFLUSH		(1ULL << 63)
+
+enum kaslr_status {
+	KASLR_OK = 0,
+	KASLR_NODATA,		/* method not applicable: try the next one */
+	KASLR_NOTFOUND,		/* applicable, but found nothing */
+	KASLR_AMBIGUOUS,	/* several candidates disagree */
+	KASLR_CORRUPT,		/* the data contradicts itself (loop, garbage) */
+	KASLR_NOMEM,
+};
+
+/**
+ * kaslr_read_phys_fn - read guest physical memory
+ * @priv:  caller's cookie (kaslr_ctx.priv)
+ * @paddr: guest physical address
+ * @buf:   destination
+ * @len:   bytes to read; the core never crosses a 4 KiB page in one call
+ *
+ * @returns 0 when all @len bytes were read, -1 otherwise.
+ */
+typedef int (*kaslr_read_phys_fn)(void *priv, uint64_t paddr, void *buf, size_t len);
+
+/**
+ * kaslr_progress_fn - optional progress report for long scans
+ * @priv:  caller's cookie (kaslr_ctx.priv)
+ * @done:  bytes scanned so far
+ * @total: bytes to scan in all
+ */
+typedef void (*kaslr_progress_fn)(void *priv, uint64_t done, uint64_t total);
+
+/* A range of guest physical memory that the dump holds: [start, end). */
+struct kaslr_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+#define KASLR_ERRLEN 512
+
+struct kaslr_ctx {
+	kaslr_read_phys_fn read_phys;
+	void *priv;
+	/* The dump's physical ranges, sorted; NULL/0 = unknown (scans then refuse). */
+	const struct kaslr_range *ranges;
+	int nr_ranges;
+	kaslr_progress_fn progress;	/* may be NULL */
+	/* Filled by the core on failure; callers may prefix their own context. */
+	char err[KASLR_ERRLEN];
+	/* Page-table entries read since the context was made (for -v and benchmarks). */
+	unsigned long nr_reads;
+};
+
+/*
+ * Link-time values of the vmlinux.  Zero means "the vmlinux has no such
+ * symbol".  All addresses are as linked (no KASLR offset applied).
+ */
+struct kaslr_vmlinux {
+	uint64_t text;			/* _text */
+	uint64_t stext;			/* _stext */
+	uint64_t divide_error;		/* asm_exc_divide_error (5.8+) or divide_error */
+	uint64_t idt_table;
+	uint64_t linux_banner;
+	uint64_t vmcoreinfo_data;	/* pointer (4.13+) or array (older) */
+	int vmcoreinfo_data_is_array;	/* 1 if vmcoreinfo_data is the text itself */
+	uint64_t vmcoreinfo_size;	/* size_t holding the text length */
+	uint64_t saved_command_line;	/* char * */
+	uint64_t page_offset_base;	/* CONFIG_RANDOMIZE_MEMORY (4.8+) */
+	uint64_t init_top_pgt;		/* init_top_pgt (4.13+) or init_level4_pgt */
+	int has_pti;			/* pti_init or kaiser_init exists */
+	/* The full banner as stored in the vmlinux, NUL excluded. */
+	const char *banner;
+	size_t banner_len;
+	/* uts release ("6.1.0-26-cloud-amd64"), taken from the banner; NUL-terminated. */
+	char osrelease[65];
+	/* GNU build-id of the vmlinux as 40 lowercase hex digits, or "" if absent. */
+	char build_id[41];
+};
+
+/* Where a register value is known. */
+enum {
+	KASLR_REG_CR0 = 1 << 0,
+	KASLR_REG_CR3 = 1 << 1,
+	KASLR_REG_CR4 = 1 << 2,
+	KASLR_REG_IDTR = 1 << 3,
+	KASLR_REG_RIP = 1 << 4,
+	KASLR_REG_GSBASE = 1 << 5,
+};
+
+/* One vCPU's registers, whatever format they came from (see regs.c). */
+struct kaslr_cpu_regs {
+	int cpu;
+	unsigned valid;		/* KASLR_REG_* */
+	uint64_t cr0, cr3, cr4;
+	uint64_t idtr_base;
+	uint32_t idtr_limit;
+	uint64_t rip;
+	uint64_t gs_base, kernel_gs_base;
+};
+
+/*
+ * Paging context: everything that varies between paging modes, in one
+ * place (no globals, nothing of crash's machdep).
+ */
+struct kaslr_paging {
+	uint64_t root_paddr;	/* top-level table, 4 KiB aligned */
+	int levels;		/* 4 or 5 */
+	uint64_t sme_mask;	/* memory-encryption bit(s) to strip from entries */
+};
+
+enum kaslr_method {
+	KASLR_M_NONE = 0,
+	KASLR_M_PAGETABLE,	/* lowest kernel text mapping through CR3 */
+	KASLR_M_IDT,		/* gate 0 of the IDT through CR3 */
+	KASLR_M_VMCOREINFO,	/* the kernel's vmcoreinfo in RAM, reached through a candidate */
+	KASLR_M_ELFCOREHDR,	/* first kernel's vmcoreinfo via a capture kernel's elfcorehdr= */
+	KASLR_M_SCAN,		/* vmcoreinfo page found by scanning physical memory */
+	KASLR_M_PTSCAN,		/* page tables found by scanning physical memory */
+	KASLR_M_MANUAL,		/* values given by the user */
+	KASLR_M_COUNT
+};
+
+/* Checks a candidate passed (kaslr_verify). */
+enum {
+	KASLR_V_BANNER = 1 << 0,	/* full linux_banner equals the vmlinux's */
+	KASLR_V_ALIGNED = 1 << 1,	/* offset 2 MiB aligned */
+	KASLR_V_WINDOW = 1 << 2,	/* _text + offset inside [START_KERNEL_MAP, +1 GiB) */
+	KASLR_V_PAGETABLE = 1 << 3,	/* page tables map the banner where phys_base says */
+	KASLR_V_VMCOREINFO = 1 << 4,	/* in-RAM vmcoreinfo agrees */
+};
+
+/* One candidate answer and its evidence. */
+struct kaslr_candidate {
+	enum kaslr_method method;
+	int cpu;			/* -1 when no CPU was involved */
+	uint64_t pgd_paddr;		/* table used, 0 if none */
+	int levels;
+	uint64_t kernel_offset;		/* KERNELOFFSET */
+	int64_t phys_base;		/* signed: negative on some boots */
+	unsigned checks;		/* KASLR_V_* passed */
+	enum kaslr_status status;	/* KASLR_OK when found; else why not */
+	char note[160];			/* short human-readable evidence or failure */
+};
+
+/* vmcoreinfo copy found in RAM. */
+struct kaslr_vmci_copy {
+	uint64_t paddr;
+	size_t len;
+	char osrelease[65];
+	char build_id[41];
+	int has_offset, has_phys_base;
+	uint64_t kernel_offset;
+	int64_t phys_base;
+	int verified;			/* banner through its values equals the vmlinux's */
+};
+
+/* ---- paging (kaslr_core.c) ---------------------------------------- */
+
+/**
+ * kaslr_paging_from_regs - build a paging context from a CPU's registers
+ * @ctx:       core context (used to see where memory ends, for the SME bit)
+ * @regs:      the CPU
+ * @user_half: 1 to pick the PTI user PGD (bit 12 set), 0 for the kernel half
+ * @pg_ret:    filled on success
+ *
+ * @returns KASLR_OK, or KASLR_NODATA when CR3 is missing/zero or paging is off.
+ */
+enum kaslr_status kaslr_paging_from_regs(struct kaslr_ctx *ctx, const struct kaslr_cpu_regs *regs,
+					 int user_half, struct kaslr_paging *pg_ret);
+
+/**
+ * kaslr_vtop - translate a virtual address through a paging context
+ * @paddr_ret:    physical address
+ * @pagesize_ret: size of the leaf that maps it (4 KiB, 2 MiB or 1 GiB); may be NULL
+ *
+ * @returns KASLR_OK, KASLR_NOTFOUND (not present), KASLR_NODATA (a table is
+ * outside the dump), KASLR_CORRUPT (non-canonical address).
+ */
+enum kaslr_status kaslr_vtop(struct kaslr_ctx *ctx, const struct kaslr_paging *pg, uint64_t vaddr,
+			     uint64_t *paddr_ret, uint64_t *pagesize_ret);
+
+/**
+ * kaslr_first_mapping - lowest present virtual address in [start, end)
+ *
+ * Walks the tables in address order and stops at the first present leaf.
+ * Visits each table at most once, so cycles in the tables cannot loop.
+ */
+enum kaslr_status kaslr_first_mapping(struct kaslr_ctx *ctx, const struct kaslr_paging *pg,
+				      uint64_t start, uint64_t end, uint64_t *vaddr_ret,
+				      uint64_t *paddr_ret, uint64_t *pagesize_ret);
+
+/* ---- methods (kaslr_core.c) ----------------------------------------- */
+
+/* Method 1: the kernel text mapping through one CPU's page tables. */
+enum kaslr_status kaslr_from_pagetables(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+					const struct kaslr_cpu_regs *regs, struct kaslr_candidate *cand_ret);
+
+/* Method 2: gate 0 of the IDT through one CPU's page tables. */
+enum kaslr_status kaslr_from_idt(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				 const struct kaslr_cpu_regs *regs, struct kaslr_candidate *cand_ret);
+
+/**
+ * kaslr_verify - check a candidate against the vmlinux
+ *
+ * Sets cand->checks.  The banner check reads the full linux_banner at
+ * phys_base + (linux_banner + offset - START_KERNEL_MAP) and compares it with
+ * vml->banner byte for byte.  When @pg is not NULL the banner's virtual
+ * address must also translate to that physical address.
+ *
+ * @returns KASLR_OK when banner, alignment and window all pass.
+ */
+enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+			       const struct kaslr_paging *pg, struct kaslr_candidate *cand);
+
+/**
+ * kaslr_vmci_read_ram - read the kernel's own vmcoreinfo text through a candidate
+ * @text_ret: malloc'ed NUL-terminated text (caller frees)
+ * @paddr_ret: where it lies
+ *
+ * Uses vmcoreinfo_data (+ vmcoreinfo_size) of the vmlinux relocated by the
+ * candidate; the pointer is translated with @pg when given, else through
+ * page_offset_base read from the dump.
+ */
+enum kaslr_status kaslr_vmci_read_ram(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				      const struct kaslr_paging *pg, uint64_t kernel_offset,
+				      int64_t phys_base, char **text_ret, uint64_t *paddr_ret);
+
+/**
+ * kaslr_vmci_scan - find vmcoreinfo pages in physical memory (Method 5)
+ * @copies:     array to fill
+ * @max:        its size
+ * @nr_ret:     number of copies found (may exceed @max: only @max stored)
+ * @stop_first_verified: stop at the first copy that verifies against @vml
+ */
+enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				  struct kaslr_vmci_copy *copies, int max, int *nr_ret,
+				  int stop_first_verified);
+
+/* ---- driver (kaslr_core.c) ------------------------------------------ */
+
+#define KASLR_MAX_CANDIDATES 256
+
+struct kaslr_report {
+	struct kaslr_candidate cand[KASLR_MAX_CANDIDATES];
+	int nr_cand;
+	int best;			/* index of the chosen candidate, -1 if none */
+	int nr_agree;			/* verified candidates that equal the chosen one */
+	int nr_disagree;		/* verified candidates that differ from it */
+	struct kaslr_vmci_copy vmci[8];
+	int nr_vmci;
+};
+
+/* Which methods kaslr_find may use (bit per enum kaslr_method). */
+#define KASLR_METHODS_ALL 0xffffffffu
+#define KASLR_METHOD_BIT(m) (1u << (m))
+
+/**
+ * kaslr_find - run every applicable method on every CPU, verify, choose
+ * @regs:    per-CPU registers (may be NULL with @nr_cpus 0: memory methods only)
+ * @methods: KASLR_METHOD_BIT mask
+ * @rep:     filled with all candidates and the choice
+ *
+ * The choice is the verified candidate confirmed by the in-RAM vmcoreinfo if
+ * any, else the verified one that most candidates agree with.
+ *
+ * @returns KASLR_OK, KASLR_NOTFOUND (nothing verified; ctx->err says what was
+ * tried), KASLR_AMBIGUOUS (verified candidates disagree and nothing decides).
+ */
+enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+			     const struct kaslr_cpu_regs *regs, int nr_cpus, unsigned methods,
+			     struct kaslr_report *rep);
+
+/* Short names, for output and -m. */
+const char *kaslr_method_name(enum kaslr_method m);
+int kaslr_method_from_name(const char *name);	/* -1 if unknown */
+const char *kaslr_status_name(enum kaslr_status s);
+
+#endif /* KASLR_CORE_H */

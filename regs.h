@@ -1,0 +1,66 @@
+/*
+ * regs.h - where vCPU registers come from
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef KASLR_REGS_H
+#define KASLR_REGS_H
+
+#include "kaslr_core.h"
+
+/* QEMUCPUState version 1 as QEMU writes it (target/i386/arch_dump.c, QEMU 1.7+). */
+#define KASLR_QEMU_CPUSTATE_SIZE 440
+
+/* ELF note types and names seen in QEMU and kdump dumps. */
+#define KASLR_NT_PRSTATUS 1
+
+struct kaslr_notes_info {
+	int nr_prstatus;		/* "CORE" NT_PRSTATUS notes */
+	int nr_qemu;			/* "QEMU" CPU-state notes */
+	const char *vmcoreinfo;		/* points into the note buffer, not NUL-terminated */
+	size_t vmcoreinfo_len;
+};
+
+/**
+ * kaslr_regs_from_qemu_cpustate - decode one "QEMU" note descriptor
+ * @desc: note descriptor (QEMUCPUState)
+ * @len:  its length
+ * @cpu:  CPU number to record
+ * @regs_ret: filled on success
+ *
+ * @returns KASLR_OK, or KASLR_CORRUPT for a short or unknown-version state.
+ */
+enum kaslr_status kaslr_regs_from_qemu_cpustate(const void *desc, size_t len, int cpu,
+						struct kaslr_cpu_regs *regs_ret);
+
+/**
+ * kaslr_notes_parse - walk a 64-bit ELF note stream (a PT_NOTE segment)
+ * @buf, @len: the segment's bytes
+ * @regs:      filled from "QEMU" notes in order (CPU n = n-th note); may be NULL
+ * @max:       size of @regs
+ * @nr_regs_ret: CPUs decoded
+ * @info_ret:  counts and the VMCOREINFO note; may be NULL
+ *
+ * @returns KASLR_OK, or KASLR_CORRUPT if a note header runs past the buffer
+ * (what was decoded before it is kept).
+ */
+enum kaslr_status kaslr_notes_parse(const void *buf, size_t len, struct kaslr_cpu_regs *regs,
+				    int max, int *nr_regs_ret, struct kaslr_notes_info *info_ret);
+
+#ifdef KASLR_WITH_CRASH
+/**
+ * kaslr_regs_get - registers of every vCPU from the dump crash has open
+ * @regs:       array to fill
+ * @max:        its size
+ * @nr_ret:     CPUs filled
+ * @source_ret: name of the source that answered ("QEMU ELF note", ...)
+ *
+ * @returns KASLR_OK, or KASLR_NODATA when the dump format carries no
+ * registers crash can give.
+ */
+enum kaslr_status kaslr_regs_get(struct kaslr_cpu_regs *regs, int max, int *nr_ret,
+				 const char **source_ret);
+#endif
+
+#endif /* KASLR_REGS_H */

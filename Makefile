@@ -49,11 +49,11 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS = $(WARN) -g -O1 -I. -Itests/unit
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-build/unit/%: tests/unit/%.c tests/unit/synth.c tests/unit/synth.h tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
+build/unit/%: tests/unit/%.c tests/unit/synth.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf
 
-build/unit-san/%: tests/unit/%.c tests/unit/synth.c tests/unit/synth.h tests/unit/tap.h $(CORE_SRCS) $(CORE_HDRS)
+build/unit-san/%: tests/unit/%.c tests/unit/synth.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf
 

@@ -175,7 +175,7 @@ struct kaslr_candidate {
 
 /* vmcoreinfo copy found in RAM. */
 struct kaslr_vmci_copy {
-	uint64_t paddr;
+	uint64_t paddr;			/* where the text starts (24 bytes into a note page) */
 	size_t len;
 	char osrelease[65];
 	char build_id[41];
@@ -186,6 +186,13 @@ struct kaslr_vmci_copy {
 };
 
 /* ---- paging (kaslr_core.c) ---------------------------------------- */
+
+/*
+ * kaslr_paging_from_regs @user_half: 0 kernel PGD (bit 12 cleared), 1 PTI
+ * user PGD (bit 12 set), KASLR_PGD_AS_IS keeps CR3's bit 12 (kernels
+ * without PTI allocate a PGD as one page, which may be an odd one).
+ */
+#define KASLR_PGD_AS_IS (-1)
 
 /**
  * kaslr_paging_from_regs - build a paging context from a CPU's registers
@@ -222,6 +229,14 @@ enum kaslr_status kaslr_first_mapping(struct kaslr_ctx *ctx, const struct kaslr_
 
 /* ---- methods (kaslr_core.c) ----------------------------------------- */
 
+/*
+ * Methods 1, 2 and 4 verify what they find (kaslr_verify) and return
+ * KASLR_OK only for a verified candidate.  KASLR_NOTFOUND with
+ * cand_ret->kernel_offset/phys_base set means values were found but failed
+ * verification (cand_ret->note says why, ctx->err in full); other statuses
+ * mean no values.  cand_ret->status always equals the return value.
+ */
+
 /* Method 1: the kernel text mapping through one CPU's page tables. */
 enum kaslr_status kaslr_from_pagetables(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 					const struct kaslr_cpu_regs *regs, struct kaslr_candidate *cand_ret);
@@ -255,6 +270,25 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 enum kaslr_status kaslr_vmci_read_ram(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 				      const struct kaslr_paging *pg, uint64_t kernel_offset,
 				      int64_t phys_base, char **text_ret, uint64_t *paddr_ret);
+
+/**
+ * kaslr_from_elfcorehdr - Method 4: the first kernel's values from a capture kernel
+ * @pg:            paging of the verified candidate (NULL: direct map via page_offset_base)
+ * @kernel_offset: verified values of the running (capture) kernel
+ * @phys_base:     ditto
+ * @cand_ret:      KASLR_M_ELFCOREHDR candidate (cpu -1: caller may set it)
+ *
+ * Reads saved_command_line, finds elfcorehdr=[size@]addr, walks that ELF
+ * header's PT_NOTE segments to the VMCOREINFO note and takes its
+ * KERNELOFFSET and NUMBER(phys_base): the crashed kernel's values, verified
+ * with kaslr_verify without page tables.
+ *
+ * @returns KASLR_OK (verified); KASLR_NODATA when there is no elfcorehdr=
+ * (not a capture kernel); KASLR_NOTFOUND/KASLR_CORRUPT otherwise.
+ */
+enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+					const struct kaslr_paging *pg, uint64_t kernel_offset,
+					int64_t phys_base, struct kaslr_candidate *cand_ret);
 
 /**
  * kaslr_vmci_scan - find vmcoreinfo pages in physical memory (Method 5)
@@ -291,8 +325,11 @@ struct kaslr_report {
  * @methods: KASLR_METHOD_BIT mask
  * @rep:     filled with all candidates and the choice
  *
- * The choice is the verified candidate confirmed by the in-RAM vmcoreinfo if
- * any, else the verified one that most candidates agree with.
+ * The choice is a verified elfcorehdr candidate (the crashed kernel, when
+ * the registers are a kdump capture kernel's) if any, else the verified
+ * candidate confirmed by the in-RAM vmcoreinfo if any, else the verified one
+ * that most candidates agree with.  The memory scan runs only when no CPU
+ * gave a verified candidate.  nr_agree counts the chosen one itself.
  *
  * @returns KASLR_OK, KASLR_NOTFOUND (nothing verified; ctx->err says what was
  * tried), KASLR_AMBIGUOUS (verified candidates disagree and nothing decides).

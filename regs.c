@@ -1,0 +1,294 @@
+/*
+ * regs.c - where vCPU registers come from
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One small decoder per dump source fills the neutral struct
+ * kaslr_cpu_regs.  The part above KASLR_WITH_CRASH only decodes bytes (QEMU
+ * CPU-state notes, ELF note streams) and is unit-tested without crash; the
+ * crash-side sources (which ask crash for the dump's note buffers, sadump
+ * and VMSS states) sit at the end of the file.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "regs.h"
+
+/* Little-endian loads through memcpy: descriptors are byte buffers of any alignment. */
+static uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+/*
+ * QEMUCPUState, version 1 (QEMU target/i386/arch_dump.c, since QEMU 1.7):
+ *
+ *	u32 version, size;
+ *	u64 rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags;	  8..151
+ *	{u32 selector, limit, flags, pad; u64 base} cs ds es fs gs ss
+ *						    ldt tr gdt idt;	152..391
+ *	u64 cr[5];						392..431
+ *	u64 kernel_gs_base;	(appended later, same version)	432..439
+ *
+ * QEMU documents that optional fields are appended without bumping the
+ * version, and that readers should look at "size"; so 432 bytes (up to
+ * cr[4]) are required and kernel_gs_base is taken only when present.
+ */
+#define QCS_VERSION		0
+#define QCS_SIZE		4
+#define QCS_RIP			136
+#define QCS_SEG(n)		(152 + 24 * (n))
+#define QCS_SEG_LIMIT		4
+#define QCS_SEG_BASE		16
+#define QCS_GS			4
+#define QCS_IDT			9
+#define QCS_CR(n)		(392 + 8 * (n))
+#define QCS_KERNEL_GS_BASE	432
+#define QCS_MIN_SIZE		QCS_KERNEL_GS_BASE
+
+enum kaslr_status kaslr_regs_from_qemu_cpustate(const void *desc, size_t len, int cpu,
+						struct kaslr_cpu_regs *regs_ret)
+{
+	const unsigned char *p = desc;
+	uint32_t version, size;
+
+	memset(regs_ret, 0, sizeof(*regs_ret));
+	regs_ret->cpu = cpu;
+	if (!desc || len < QCS_MIN_SIZE)
+		return KASLR_CORRUPT;
+	version = get_le32(p + QCS_VERSION);
+	size = get_le32(p + QCS_SIZE);
+	if (version != 1 || size < QCS_MIN_SIZE)
+		return KASLR_CORRUPT;
+	if (size < len)
+		len = size;
+
+	regs_ret->rip = get_le64(p + QCS_RIP);
+	regs_ret->gs_base = get_le64(p + QCS_SEG(QCS_GS) + QCS_SEG_BASE);
+	regs_ret->idtr_limit = get_le32(p + QCS_SEG(QCS_IDT) + QCS_SEG_LIMIT);
+	regs_ret->idtr_base = get_le64(p + QCS_SEG(QCS_IDT) + QCS_SEG_BASE);
+	regs_ret->cr0 = get_le64(p + QCS_CR(0));
+	regs_ret->cr3 = get_le64(p + QCS_CR(3));
+	regs_ret->cr4 = get_le64(p + QCS_CR(4));
+	regs_ret->valid = KASLR_REG_CR0 | KASLR_REG_CR3 | KASLR_REG_CR4 | KASLR_REG_IDTR |
+			  KASLR_REG_RIP | KASLR_REG_GSBASE;
+	if (len >= QCS_KERNEL_GS_BASE + 8)
+		regs_ret->kernel_gs_base = get_le64(p + QCS_KERNEL_GS_BASE);
+	return KASLR_OK;
+}
+
+/* Does the note name (namesz bytes, NUL included or not) equal @want? */
+static int note_name_is(const unsigned char *name, uint32_t namesz, const char *want)
+{
+	size_t wl = strlen(want);
+
+	if (namesz == wl + 1 && name[wl] == '\0')
+		return !memcmp(name, want, wl);
+	if (namesz == wl)
+		return !memcmp(name, want, wl);
+	return 0;
+}
+
+static size_t align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+/*
+ * ELF64 notes (Elf64_Nhdr) have 32-bit namesz/descsz/type words; name and
+ * descriptor are each padded to 4 bytes (the kernel, QEMU and kexec all use
+ * 4-byte padding in ELF64 cores, whatever the gABI says about 8).
+ */
+enum kaslr_status kaslr_notes_parse(const void *buf, size_t len, struct kaslr_cpu_regs *regs,
+				    int max, int *nr_regs_ret, struct kaslr_notes_info *info_ret)
+{
+	const unsigned char *p = buf;
+	struct kaslr_notes_info info;
+	int nr_regs = 0;
+	size_t off = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (nr_regs_ret)
+		*nr_regs_ret = 0;
+	if (info_ret)
+		*info_ret = info;
+	if (!buf)
+		return len ? KASLR_CORRUPT : KASLR_OK;
+
+	while (off < len) {
+		uint32_t namesz, descsz, type;
+		size_t name_off, desc_off, next;
+		const unsigned char *name, *desc;
+
+		if (len - off < 12) {
+			/* Trailing zero padding is harmless; anything else is a cut header. */
+			while (off < len && !p[off])
+				off++;
+			if (off < len)
+				goto corrupt;
+			break;
+		}
+		namesz = get_le32(p + off);
+		descsz = get_le32(p + off + 4);
+		type = get_le32(p + off + 8);
+		name_off = off + 12;
+		/* Sizes are 32-bit, lengths size_t: compare against what is left, never add first. */
+		if (align4(namesz) > len - name_off)
+			goto corrupt;
+		desc_off = name_off + align4(namesz);
+		if (descsz > len - desc_off)
+			goto corrupt;
+		next = desc_off + align4(descsz);
+		if (next > len)
+			next = len;	/* last descriptor may lack its padding */
+		name = p + name_off;
+		desc = p + desc_off;
+
+		if (note_name_is(name, namesz, "CORE") && type == KASLR_NT_PRSTATUS) {
+			info.nr_prstatus++;
+		} else if (note_name_is(name, namesz, "QEMU")) {
+			if (regs && nr_regs < max) {
+				/* A bad state keeps its slot (valid = 0) so CPU numbers stay right. */
+				kaslr_regs_from_qemu_cpustate(desc, descsz, info.nr_qemu, &regs[nr_regs]);
+				nr_regs++;
+			}
+			info.nr_qemu++;
+		} else if (note_name_is(name, namesz, "VMCOREINFO") && !info.vmcoreinfo) {
+			info.vmcoreinfo = (const char *)desc;
+			info.vmcoreinfo_len = descsz;
+		}
+		off = next;
+	}
+	if (nr_regs_ret)
+		*nr_regs_ret = nr_regs;
+	if (info_ret)
+		*info_ret = info;
+	return KASLR_OK;
+
+corrupt:
+	if (nr_regs_ret)
+		*nr_regs_ret = nr_regs;
+	if (info_ret)
+		*info_ret = info;
+	return KASLR_CORRUPT;
+}
+
+#ifdef KASLR_WITH_CRASH
+/*
+ * Register sources crash exposes, one small function each.  A source returns
+ * KASLR_NODATA when the open dump is not its format; the first that answers
+ * wins.  Adding a format = one function + one table entry.
+ */
+#include "defs.h"
+
+static enum kaslr_status
+regs_qemu_states(int nr, QEMUCPUState *(*get)(int), struct kaslr_cpu_regs *regs, int max,
+		 int *nr_ret)
+{
+	int cpu, n = 0;
+
+	for (cpu = 0; cpu < nr && n < max; cpu++) {
+		QEMUCPUState *qs = get(cpu);
+
+		if (!qs)
+			continue;
+		/* The state sits in the dump's note buffer, qs->size bytes long. */
+		if (kaslr_regs_from_qemu_cpustate(qs, qs->size < KASLR_QEMU_CPUSTATE_SIZE ?
+						  qs->size : KASLR_QEMU_CPUSTATE_SIZE,
+						  cpu, &regs[n]) == KASLR_OK)
+			n++;
+	}
+	*nr_ret = n;
+	return n ? KASLR_OK : KASLR_NODATA;
+}
+
+static enum kaslr_status
+regs_qemu_elf(struct kaslr_cpu_regs *regs, int max, int *nr_ret)
+{
+	if (!KDUMP_DUMPFILE() || !(pc->flags2 & QEMU_MEM_DUMP_ELF))
+		return KASLR_NODATA;
+	return regs_qemu_states(kdump_get_nr_cpus(), kdump_get_qemucpustate, regs, max, nr_ret);
+}
+
+static enum kaslr_status
+regs_qemu_compressed(struct kaslr_cpu_regs *regs, int max, int *nr_ret)
+{
+	if (!DISKDUMP_DUMPFILE() || !(pc->flags2 & QEMU_MEM_DUMP_COMPRESSED))
+		return KASLR_NODATA;
+	return regs_qemu_states(diskdump_get_nr_cpus(), diskdump_get_qemucpustate, regs, max,
+				nr_ret);
+}
+
+/* sadump and VMSS give CR3, CR4 and the IDTR base only. */
+static enum kaslr_status
+regs_cr3_cr4_idtr(int nr, int (*get)(int, ulong *, ulong *, ulong *), struct kaslr_cpu_regs *regs,
+		  int max, int *nr_ret)
+{
+	int cpu, n = 0;
+
+	for (cpu = 0; cpu < nr && n < max; cpu++) {
+		ulong cr3, cr4, idtr;
+
+		if (!get(cpu, &cr3, &cr4, &idtr))
+			continue;
+		memset(&regs[n], 0, sizeof(regs[n]));
+		regs[n].cpu = cpu;
+		regs[n].cr3 = cr3;
+		regs[n].cr4 = cr4;
+		regs[n].idtr_base = idtr;
+		regs[n].idtr_limit = 0xfff;	/* not given; a full 256-gate IDT */
+		regs[n].valid = KASLR_REG_CR3 | KASLR_REG_CR4 | KASLR_REG_IDTR;
+		n++;
+	}
+	*nr_ret = n;
+	return n ? KASLR_OK : KASLR_NODATA;
+}
+
+static enum kaslr_status
+regs_sadump(struct kaslr_cpu_regs *regs, int max, int *nr_ret)
+{
+	if (!SADUMP_DUMPFILE())
+		return KASLR_NODATA;
+	return regs_cr3_cr4_idtr(sadump_get_nr_cpus(), sadump_get_cr3_cr4_idtr, regs, max, nr_ret);
+}
+
+static enum kaslr_status
+regs_vmss(struct kaslr_cpu_regs *regs, int max, int *nr_ret)
+{
+	if (!VMSS_DUMPFILE())
+		return KASLR_NODATA;
+	return regs_cr3_cr4_idtr(vmware_vmss_get_nr_cpus(), vmware_vmss_get_cr3_cr4_idtr, regs,
+				 max, nr_ret);
+}
+
+static const struct {
+	const char *name;
+	enum kaslr_status (*get)(struct kaslr_cpu_regs *, int, int *);
+} crash_sources[] = {
+	{ "QEMU ELF notes", regs_qemu_elf },
+	{ "QEMU kdump-compressed notes", regs_qemu_compressed },
+	{ "sadump CPU state", regs_sadump },
+	{ "VMware VMSS", regs_vmss },
+};
+
+enum kaslr_status
+kaslr_regs_get(struct kaslr_cpu_regs *regs, int max, int *nr_ret, const char **source_ret)
+{
+	size_t i;
+
+	*nr_ret = 0;
+	for (i = 0; i < sizeof(crash_sources) / sizeof(crash_sources[0]); i++) {
+		if (crash_sources[i].get(regs, max, nr_ret) == KASLR_OK) {
+			*source_ret = crash_sources[i].name;
+			return KASLR_OK;
+		}
+	}
+	return KASLR_NODATA;
+}
+#endif /* KASLR_WITH_CRASH */

@@ -1,0 +1,345 @@
+/*
+ * vmcoreinfo.c - vmcoreinfo text in and out, no crash dependency
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The kernel builds the text with the VMCOREINFO_* macros
+ * (include/linux/vmcore_info.h since 6.9, include/linux/crash_core.h
+ * before): one "KEY=VALUE\n" per line, SYMBOL() and KERNELOFFSET as bare
+ * lowercase hex ("%lx"), NUMBER() as signed decimal ("%ld"), SIZE(),
+ * OFFSET() and LENGTH() as unsigned decimal ("%lu").  The text sits in a
+ * zeroed page, so it ends at the first NUL.  Parsing and formatting use the
+ * same conventions so that what kaslr -D writes parses back unchanged.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmcoreinfo.h"
+
+static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Append one entry, taking copies of @key[0..klen) and @value[0..vlen). */
+static int vmci_append(struct kaslr_vmci *vmci, const char *key, size_t klen, const char *value,
+		       size_t vlen)
+{
+	struct kaslr_vmci_entry *e;
+	char *k, *v;
+
+	if (vmci->n == vmci->cap) {
+		int cap = vmci->cap ? vmci->cap * 2 : 64;
+
+		e = realloc(vmci->e, (size_t)cap * sizeof(*e));
+		if (!e)
+			return -1;
+		vmci->e = e;
+		vmci->cap = cap;
+	}
+	k = malloc(klen + 1);
+	v = malloc(vlen + 1);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -1;
+	}
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	memcpy(v, value, vlen);
+	v[vlen] = '\0';
+	vmci->e[vmci->n].key = k;
+	vmci->e[vmci->n].value = v;
+	vmci->n++;
+	return 0;
+}
+
+/**
+ * kaslr_vmci_parse - parse vmcoreinfo text
+ *
+ * Only lines ended by '\n' count: whatever follows the last newline (up to
+ * a NUL or @len) is ignored, because a copy cut off mid-line would
+ * otherwise yield a shortened value ("KERNELOFFSET=1a0" of "1a000000").
+ * Empty lines are skipped; any other line must be "KEY=VALUE" with a
+ * non-empty key and printable ASCII only.
+ */
+enum kaslr_status kaslr_vmci_parse(const char *text, size_t len, struct kaslr_vmci *vmci_ret,
+				   char *err, size_t errlen)
+{
+	const char *end, *p, *nul;
+	int lineno = 0;
+
+	memset(vmci_ret, 0, sizeof(*vmci_ret));
+	if (!text) {
+		vmci_seterr(err, errlen, "no vmcoreinfo text");
+		return KASLR_CORRUPT;
+	}
+	nul = memchr(text, '\0', len);
+	end = nul ? nul : text + len;
+
+	for (p = text; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eq, *q;
+
+		if (!nl)
+			break;	/* unterminated tail: ignored */
+		lineno++;
+		if (nl == p) {
+			p = nl + 1;
+			continue;
+		}
+		for (q = p; q < nl; q++) {
+			unsigned char c = (unsigned char)*q;
+
+			if (c < 0x20 || c > 0x7e) {
+				vmci_seterr(err, errlen,
+					    "vmcoreinfo line %d: non-printable byte 0x%02x at column %d",
+					    lineno, c, (int)(q - p) + 1);
+				kaslr_vmci_free(vmci_ret);
+				return KASLR_CORRUPT;
+			}
+		}
+		eq = memchr(p, '=', (size_t)(nl - p));
+		if (!eq || eq == p) {
+			vmci_seterr(err, errlen, "vmcoreinfo line %d: '%.*s' is not KEY=VALUE", lineno,
+				    (int)(nl - p > 40 ? 40 : nl - p), p);
+			kaslr_vmci_free(vmci_ret);
+			return KASLR_CORRUPT;
+		}
+		if (vmci_append(vmci_ret, p, (size_t)(eq - p), eq + 1, (size_t)(nl - eq - 1))) {
+			vmci_seterr(err, errlen, "out of memory parsing vmcoreinfo");
+			kaslr_vmci_free(vmci_ret);
+			return KASLR_NOMEM;
+		}
+		p = nl + 1;
+	}
+	if (!vmci_ret->n || strcmp(vmci_ret->e[0].key, "OSRELEASE")) {
+		vmci_seterr(err, errlen, "vmcoreinfo text does not start with an OSRELEASE= line");
+		kaslr_vmci_free(vmci_ret);
+		return KASLR_CORRUPT;
+	}
+	return KASLR_OK;
+}
+
+void kaslr_vmci_free(struct kaslr_vmci *vmci)
+{
+	int i;
+
+	if (!vmci)
+		return;
+	for (i = 0; i < vmci->n; i++) {
+		free(vmci->e[i].key);
+		free(vmci->e[i].value);
+	}
+	free(vmci->e);
+	memset(vmci, 0, sizeof(*vmci));
+}
+
+const char *kaslr_vmci_get(const struct kaslr_vmci *vmci, const char *key)
+{
+	int i;
+
+	for (i = 0; i < vmci->n; i++)
+		if (!strcmp(vmci->e[i].key, key))
+			return vmci->e[i].value;
+	return NULL;
+}
+
+/* Bare hex as SYMBOL()/KERNELOFFSET print it; a 0x prefix is tolerated. */
+static int parse_hex(const char *s, uint64_t *val_ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 16);
+	if (errno || *end || end == s)
+		return -1;
+	*val_ret = v;
+	return 0;
+}
+
+/*
+ * Signed decimal as NUMBER() prints it ("%ld").  A few NUMBER() keys hold
+ * addresses some tools write in hex, so "0x"/"-0x" is accepted too; a bare
+ * leading zero is never octal.
+ */
+static int parse_signed(const char *s, int64_t *val_ret)
+{
+	const char *p = s;
+	int neg = 0, base = 10;
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s)
+		return -1;
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p || *p == '-' || *p == '+' || *p == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(p, &end, base);
+	if (errno || *end || end == p)
+		return -1;
+	if (neg) {
+		if (v > (unsigned long long)INT64_MAX + 1)
+			return -1;
+		*val_ret = v == (unsigned long long)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	} else {
+		/* Hex NUMBER()s are addresses: keep their bits even above INT64_MAX. */
+		if (base == 10 && v > INT64_MAX)
+			return -1;
+		*val_ret = (int64_t)v;
+	}
+	return 0;
+}
+
+int kaslr_vmci_kernel_offset(const struct kaslr_vmci *vmci, uint64_t *offset_ret)
+{
+	return parse_hex(kaslr_vmci_get(vmci, "KERNELOFFSET"), offset_ret);
+}
+
+int kaslr_vmci_phys_base(const struct kaslr_vmci *vmci, int64_t *pb_ret)
+{
+	return kaslr_vmci_number(vmci, "phys_base", pb_ret);
+}
+
+int kaslr_vmci_symbol(const struct kaslr_vmci *vmci, const char *name, uint64_t *val_ret)
+{
+	char key[160];
+
+	if ((size_t)snprintf(key, sizeof(key), "SYMBOL(%s)", name) >= sizeof(key))
+		return -1;
+	return parse_hex(kaslr_vmci_get(vmci, key), val_ret);
+}
+
+int kaslr_vmci_number(const struct kaslr_vmci *vmci, const char *name, int64_t *val_ret)
+{
+	char key[160];
+
+	if ((size_t)snprintf(key, sizeof(key), "NUMBER(%s)", name) >= sizeof(key))
+		return -1;
+	return parse_signed(kaslr_vmci_get(vmci, key), val_ret);
+}
+
+/* ---- building ---- */
+
+int kaslr_vmci_add_raw(struct kaslr_vmci *vmci, const char *key, const char *value)
+{
+	/* A newline would split the line; '=' in a key would move the split. */
+	if (!*key || strpbrk(key, "=\n") || strchr(value, '\n'))
+		return -1;
+	return vmci_append(vmci, key, strlen(key), value, strlen(value));
+}
+
+/* "WRAP(name)" = value, both formatted into small buffers. */
+static int vmci_add_wrapped(struct kaslr_vmci *vmci, const char *wrap, const char *name,
+			    const char *value)
+{
+	char key[160];
+
+	if ((size_t)snprintf(key, sizeof(key), "%s(%s)", wrap, name) >= sizeof(key))
+		return -1;
+	return kaslr_vmci_add_raw(vmci, key, value);
+}
+
+/* VMCOREINFO_SYMBOL(): "SYMBOL(%s)=%lx\n". */
+int kaslr_vmci_add_symbol(struct kaslr_vmci *vmci, const char *name, uint64_t value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRIx64, value);
+	return vmci_add_wrapped(vmci, "SYMBOL", name, v);
+}
+
+/* VMCOREINFO_NUMBER(): "NUMBER(%s)=%ld\n". */
+int kaslr_vmci_add_number(struct kaslr_vmci *vmci, const char *name, int64_t value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRId64, value);
+	return vmci_add_wrapped(vmci, "NUMBER", name, v);
+}
+
+/* VMCOREINFO_SIZE(): "SIZE(%s)=%lu\n". */
+int kaslr_vmci_add_size(struct kaslr_vmci *vmci, const char *name, uint64_t value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRIu64, value);
+	return vmci_add_wrapped(vmci, "SIZE", name, v);
+}
+
+/* VMCOREINFO_OFFSET(): "OFFSET(%s.%s)=%lu\n"; @type_field is "struct.field". */
+int kaslr_vmci_add_offset(struct kaslr_vmci *vmci, const char *type_field, uint64_t value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRIu64, value);
+	return vmci_add_wrapped(vmci, "OFFSET", type_field, v);
+}
+
+/* VMCOREINFO_LENGTH(): "LENGTH(%s)=%lu\n". */
+int kaslr_vmci_add_length(struct kaslr_vmci *vmci, const char *name, uint64_t value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRIu64, value);
+	return vmci_add_wrapped(vmci, "LENGTH", name, v);
+}
+
+/* arch_crash_save_vmcoreinfo(): "KERNELOFFSET=%lx\n". */
+int kaslr_vmci_add_kernel_offset(struct kaslr_vmci *vmci, uint64_t offset)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRIx64, offset);
+	return kaslr_vmci_add_raw(vmci, "KERNELOFFSET", v);
+}
+
+char *kaslr_vmci_format(const struct kaslr_vmci *vmci)
+{
+	size_t len = 1, off = 0;
+	char *out;
+	int i;
+
+	for (i = 0; i < vmci->n; i++)
+		len += strlen(vmci->e[i].key) + strlen(vmci->e[i].value) + 2;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	for (i = 0; i < vmci->n; i++) {
+		size_t kl = strlen(vmci->e[i].key), vl = strlen(vmci->e[i].value);
+
+		memcpy(out + off, vmci->e[i].key, kl);
+		off += kl;
+		out[off++] = '=';
+		memcpy(out + off, vmci->e[i].value, vl);
+		off += vl;
+		out[off++] = '\n';
+	}
+	out[off] = '\0';
+	return out;
+}

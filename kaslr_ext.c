@@ -499,9 +499,77 @@ full_init(void *arg)
 	full_init_step = NULL;
 }
 
+/*
+ * The tables crash's initialisation fills.  A chain that stops half-way
+ * (crash 8.0.2 on a 6.4+ struct module) would leave them half-filled; they
+ * are put back as they were, so the session is the repaired minimal one.
+ * What the chain allocated is left allocated: a small leak beats a pointer
+ * into freed memory.
+ */
+struct kaslr_snapshot {
+	struct kernel_table kt;
+	struct vm_table vt;
+	struct machdep_table md;
+	struct machine_specific ms;
+	struct symbol_table_data st;
+	struct task_table tt;
+	struct offset_table ot;
+	struct size_table szt;
+	struct array_table at;
+	ulonglong pc_flags, pc_flags2;
+};
+
+static int
+snapshot_take(struct kaslr_snapshot **snap_ret)
+{
+	struct kaslr_snapshot *sn = malloc(sizeof(*sn));
+
+	if (!sn)
+		return -1;
+	sn->kt = *kt;
+	sn->vt = *vt;
+	sn->md = *machdep;
+	sn->ms = *machdep->machspec;
+	sn->st = *st;
+	sn->tt = *tt;
+	sn->ot = offset_table;
+	sn->szt = size_table;
+	sn->at = array_table;
+	sn->pc_flags = pc->flags;
+	sn->pc_flags2 = pc->flags2;
+	*snap_ret = sn;
+	return 0;
+}
+
+static void
+snapshot_restore(struct kaslr_snapshot **snap)
+{
+	struct kaslr_snapshot *sn = *snap;
+
+	*kt = sn->kt;
+	*vt = sn->vt;
+	*machdep = sn->md;
+	*machdep->machspec = sn->ms;
+	*st = sn->st;
+	*tt = sn->tt;
+	offset_table = sn->ot;
+	size_table = sn->szt;
+	array_table = sn->at;
+	pc->flags = sn->pc_flags;
+	pc->flags2 = sn->pc_flags2;
+}
+
+static void
+snapshot_free(struct kaslr_snapshot **snap)
+{
+	free(*snap);
+	*snap = NULL;
+}
+
 static void
 kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *source)
 {
+	struct kaslr_snapshot *snap = NULL;
 	struct kaslr_undo u;
 	const char *how = "none";
 	long i;
@@ -565,9 +633,15 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 	fprintf(fp, "kaslr: relocated to KERNELOFFSET %" PRIx64 ", phys_base %" PRIx64
 		    " (%s); gdb: %s\n", ko, (uint64_t)pb, source, how);
 
-	/* 5: come up as a full session. */
+	/* 5: come up as a full session; if crash cannot, return to the repaired minimal one. */
+	if (snapshot_take(&snap) < 0) {
+		error(INFO, "out of memory: this session stays minimal\n");
+		return;
+	}
 	pc->flags &= ~MINIMAL_MODE;
 	if (catch_fatal(full_init, NULL) < 0) {
+		snapshot_restore(&snap);
+		snapshot_free(&snap);
 		pc->flags |= MINIMAL_MODE;
 		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
 			    "correct offset and phys_base (this crash cannot initialise this kernel: "
@@ -575,6 +649,7 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 		      full_init_step ? full_init_step : "?");
 		return;
 	}
+	snapshot_free(&snap);
 	fprintf(fp, "\n");
 	display_sys_stats();
 	fprintf(fp, "\n");

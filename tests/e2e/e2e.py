@@ -62,7 +62,7 @@ def dumps():
         t = read_truth(d)
         for fn in sorted(os.listdir(d)):
             if fn.endswith(".elf") or fn.endswith(".kdump"):
-                rel = os.path.relpath(os.path.join(d, fn), os.path.join(LAB, "dumps"))
+                rel = "/".join(os.path.join(d, fn).split(os.sep)[-3:])
                 res.append((rel, d, os.path.join(d, fn), t))
     return res
 
@@ -143,125 +143,135 @@ def right_opts(t):
 
 
 # ---------------------------------------------------------------------------
+# Commands compared between a repaired session and a reference one.
+MINIMAL_CMDS = ["sym _stext", "sym linux_banner", "rd -a linux_banner", "dis -l start_kernel 4",
+                "sym start_kernel", "log | tail -n 3"]
+FULL_CMDS = ["sys", "p jiffies", "p init_uts_ns.name.release", "ps", "bt -a", "mod", "kmem -i",
+             "log | tail -n 5", "dis -l start_kernel 4", "sym schedule", "rd -a linux_banner",
+             "struct task_struct.comm init_task", "runq", "files", "net"]
 
-def group_baseline(ds):
-    """crash 8.0.2's own result on every dump; the module loads in full and minimal sessions."""
-    os.makedirs(OUT, exist_ok=True)
-    rows = ["dump\tmode\tprompt\trelease_ok\tcrash_offset\tcrash_phys_base\ttruth_offset\ttruth_phys_base\tverdict"]
-    for name, d, dump, t in ds:
-        for mode, opts in (("full", []), ("minimal", ["--minimal"])):
-            s = Session(t["VMLINUX"], dump, opts, ["sys" if mode == "full" else "rd -a linux_banner", "kaslr"])
-            sl = session_line(s.get(1))
-            rel_ok = t["RELEASE"] in s.get(0)
+
+def normalise(text):
+    return "\n".join(l.rstrip() for l in text.strip().splitlines())
+
+
+def first_diff(a, b):
+    al, bl = a.splitlines(), b.splitlines()
+    for j in range(max(len(al), len(bl))):
+        x = al[j] if j < len(al) else "<none>"
+        y = bl[j] if j < len(bl) else "<none>"
+        if x != y:
+            return "line %d: repaired %r, reference %r" % (j + 1, x[:120], y[:120])
+    return ""
+
+
+def cmd_name(c):
+    w = c.split(" ", 1)
+    return w[0] + ("" if len(w) == 1 else "-" + re.sub(r"\W+", "_", w[1]).strip("_")[:24])
+
+
+def check_dump(name, dump, t, groups):
+    """All sessions of one dump; returns report tuples (ok, name, why) and baseline rows."""
+    res, rows = [], []
+    R = lambda ok, n, why="": res.append((bool(ok), n, why))
+    full_ok = kernel_supported_full(t)
+    # S1: a --minimal session as crash opens it by itself.
+    s1 = Session(t["VMLINUX"], dump, ["--minimal"], ["rd -a linux_banner", "kaslr", "kaslr -v", "kaslr -c"])
+    # S2: a full session as crash opens it by itself.
+    s2 = Session(t["VMLINUX"], dump, [], ["sys", "kaslr"]) if "baseline" in groups or "recover" in groups else None
+    if "baseline" in groups:
+        for mode, s, k in (("minimal", s1, 1), ("full", s2, 1)):
+            sl = session_line(s.get(k))
             if sl:
                 cko, cpb = sl[0], s64(sl[1])
                 verdict = "right" if (cko, cpb) == (t["ko"], t["pb"]) else "WRONG"
             else:
                 cko = cpb = None
                 verdict = "no prompt" if not s.prompt else "?"
-            rows.append("\t".join(str(x) for x in (
-                name, mode, s.prompt, rel_ok, hex(cko) if cko is not None else "-",
-                cpb if cpb is not None else "-", hex(t["ko"]), t["pb"], verdict)))
-            if mode == "minimal" or s.prompt:
-                report(s.prompt and s.loaded, "load/%s/%s" % (mode, name),
-                       "module did not load: " + s.why())
-            else:
-                # crash itself stops before a prompt: a full session must then come up
-                # with the right values, and the module must load in it.
-                if kernel_supported_full(t):
-                    r = Session(t["VMLINUX"], dump, right_opts(t), ["sys"])
-                    report(r.prompt and r.loaded, "load/full-right-values/%s" % name, r.why())
-                else:
-                    info("load/full/%s: crash 8.0.2 cannot open %s fully (struct module "
-                         "layout of 6.4+); minimal only" % (name, t["RELEASE"]))
-    with open(os.path.join(OUT, "baseline.tsv"), "w") as f:
-        f.write("\n".join(rows) + "\n")
-    for r in rows:
-        info("baseline " + r.replace("\t", " | "))
-
-
-def group_recover(ds):
-    """'kaslr' finds ground truth on every dump, in minimal and (where crash can) full sessions."""
-    for name, d, dump, t in ds:
-        s = Session(t["VMLINUX"], dump, ["--minimal"], ["kaslr", "kaslr -v"])
-        res = parse_result(s.get(0))
-        report(res == (t["ko"], t["pb"]), "recover/minimal/%s" % name,
-               "got %s, want (0x%x, %d); %s" % (
-                   res and (hex(res[0]), res[1]), t["ko"], t["pb"],
-                   (s.get(0).strip().splitlines() or [s.why()])[-1]))
+            rows.append((name, mode, s.prompt, t["RELEASE"] in s.get(0),
+                         hex(cko) if cko is not None else "-", cpb if cpb is not None else "-",
+                         hex(t["ko"]), t["pb"], verdict))
+        R(s1.prompt and s1.loaded, "load/minimal/" + name, "module did not load: " + s1.why())
+        if s2.prompt:
+            R(s2.loaded, "load/full/" + name, "module did not load: " + s2.why())
+        elif full_ok:
+            # crash stops before a prompt by itself: with the right values it must come up,
+            # and the module must load there.
+            r = Session(t["VMLINUX"], dump, right_opts(t), ["sys"])
+            R(r.prompt and r.loaded and t["RELEASE"] in r.get(0), "load/full-right-values/" + name, r.why())
+    if "recover" in groups:
+        got = parse_result(s1.get(1))
+        R(got == (t["ko"], t["pb"]), "recover/minimal/" + name,
+          "got %s, want (0x%x, %d): %s" % (got and (hex(got[0]), got[1]), t["ko"], t["pb"],
+                                           (s1.get(1).strip().splitlines() or [s1.why()])[-1]))
         if has_regs(dump):
-            # Each CPU on its own: every register-based candidate that verified equals truth,
-            # and every CPU gave one.
+            # Each CPU on its own: it gave a verified candidate, and every one equals truth.
             cpus = {}
-            for m in re.finditer(r"^\s*\d+\*?\s+(pagetable|idt)\s+(\d+)\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s+OK",
-                                 s.get(1), re.M):
+            for m in re.finditer(r"^\s*\d+\*?\s+(pagetable|idt)\s+(\d+)\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s+ok\b",
+                                 s1.get(2), re.M):
                 cpus.setdefault(int(m.group(2)), []).append(
-                    (m.group(1), int(m.group(3), 16), s64(int(m.group(4), 16))))
-            ncpus = int(t.get("NCPUS", "2"))
-            for cpu in range(ncpus):
+                    (m.group(1), hex(int(m.group(3), 16)), s64(int(m.group(4), 16))))
+            for cpu in range(int(t.get("NCPUS", "2"))):
                 c = cpus.get(cpu, [])
-                ok = bool(c) and all((ko, pb) == (t["ko"], t["pb"]) for _, ko, pb in c)
-                report(ok, "recover/cpu%d/%s" % (cpu, name),
-                       "candidates %s, want (0x%x, %d)" % (c, t["ko"], t["pb"]))
-        if kernel_supported_full(t):
-            f = Session(t["VMLINUX"], dump, right_opts(t), ["kaslr"])
-            res = parse_result(f.get(0))
-            sl = session_line(f.get(0))
-            report(res == (t["ko"], t["pb"]) and sl and sl[2] == "consistent",
-                   "recover/full-session/%s" % name,
-                   "got %s / %s: %s" % (res, sl, f.why()))
-
-
-# Commands compared between a repaired session and a reference one.
-MINIMAL_CMDS = ["sym _stext", "sym linux_banner", "rd -a linux_banner", "dis -l start_kernel 4",
-                "sym -l start_kernel", "log | tail -n 3"]
-FULL_CMDS = ["sys", "p jiffies", "p init_uts_ns.name.release", "ps", "bt -a", "mod", "kmem -i",
-             "log | tail -n 5", "dis -l start_kernel 4", "sym schedule", "rd -a linux_banner",
-             "struct task_struct.comm init_task"]
-
-
-def normalise(text):
-    # crash prints elapsed/uptime from the same dump: identical; nothing to strip but
-    # the prompt echo of the shell escape.
-    return "\n".join(l.rstrip() for l in text.strip().splitlines())
-
-
-def group_repair(ds):
-    """'kaslr -r' in a --minimal session gives what a right start gives."""
-    for name, d, dump, t in ds:
-        full = kernel_supported_full(t)
-        cmds = FULL_CMDS if full else MINIMAL_CMDS
-        s = Session(t["VMLINUX"], dump, ["--minimal"], ["kaslr -r"] + cmds)
-        ref = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full else ["--minimal"]),
-                      cmds, extend=False)
+                ok = bool(c) and all((int(ko, 16), pb) == (t["ko"], t["pb"]) for _, ko, pb in c)
+                R(ok, "recover/cpu%d/%s" % (cpu, name), "candidates %s, want (0x%x, %d)" % (c, t["ko"], t["pb"]))
+        if s2 and s2.prompt:
+            got = parse_result(s2.get(1))
+            sl = session_line(s2.get(1))
+            right = sl and (sl[0], s64(sl[1])) == (t["ko"], t["pb"])
+            # The full session crash made by itself: the answer is truth, and "consistent"
+            # exactly when crash itself was right.
+            R(got == (t["ko"], t["pb"]) and sl and (sl[2] == "consistent") == bool(right),
+              "recover/full-session/" + name, "got %s / %s" % (got, sl))
+    if "repair" in groups:
+        cmds = FULL_CMDS if full_ok else MINIMAL_CMDS
+        opts = ["--minimal"]
+        if session_line(s1.get(1)) and session_line(s1.get(1))[2] == "consistent":
+            # crash placed this one right by itself: start it wrong on purpose.
+            opts.append("--kaslr=0")
+        s = Session(t["VMLINUX"], dump, opts, ["kaslr -r"] + cmds + ["kaslr -r", "sym _stext"])
+        ref = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]),
+                      cmds + ["sym _stext"], extend=False)
+        tag = "+".join(o.lstrip("-") for o in opts)
         if not ref.prompt:
-            report(False, "repair/reference/%s" % name, "reference session failed: " + ref.why())
-            continue
-        rep = s.get(0)
-        ok = "relocated to KERNELOFFSET %x" % t["ko"] in rep
-        report(ok, "repair/relocated/%s" % name, (rep.strip() or s.why())[:300])
-        if not ok:
-            continue
-        for i, c in enumerate(cmds):
-            a, b = normalise(s.get(i + 1)), normalise(ref.get(i))
-            diff = ""
-            if a != b:
-                al, bl = a.splitlines(), b.splitlines()
-                for j in range(max(len(al), len(bl))):
-                    x = al[j] if j < len(al) else "<none>"
-                    y = bl[j] if j < len(bl) else "<none>"
-                    if x != y:
-                        diff = "line %d: repaired %r, reference %r" % (j + 1, x[:120], y[:120])
-                        break
-            report(a == b and b != "", "repair/%s/%s" % (c.split()[0] + ("" if len(c.split()) == 1 else "-" + re.sub(r"\W+", "_", c.split(" ", 1)[1])[:24]), name),
-                   diff or "empty output")
-        # A second repair is refused, the session unchanged.
-        s2 = Session(t["VMLINUX"], dump, ["--minimal"], ["kaslr -r", "kaslr -r", "sym _stext"])
-        report("already relocated" in s2.get(1) and s2.get(2).strip() == normalise(ref.get(0)).strip(),
-               "repair/twice/%s" % name, s2.get(1).strip()[:200])
+            R(False, "repair/reference/" + name, "reference session failed: " + ref.why())
+        else:
+            rep = s.get(0)
+            ok = "relocated to KERNELOFFSET %x" % t["ko"] in rep
+            R(ok, "repair/%s/relocated/%s" % (tag, name), (rep.strip() or s.why())[:300])
+            if ok:
+                for i, c in enumerate(cmds):
+                    a, b = normalise(s.get(i + 1)), normalise(ref.get(i))
+                    R(a == b and b != "", "repair/%s/%s/%s" % (tag, cmd_name(c), name),
+                      first_diff(a, b) or "empty output")
+                n = len(cmds)
+                R("already relocated" in s.get(n + 1) and normalise(s.get(n + 2)) == normalise(ref.get(n)),
+                  "repair/%s/twice/%s" % (tag, name), s.get(n + 1).strip()[:200])
+    return res, rows
 
 
-GROUPS = {"baseline": group_baseline, "recover": group_recover, "repair": group_repair}
+def run_all(ds, groups):
+    from concurrent.futures import ThreadPoolExecutor
+    os.makedirs(OUT, exist_ok=True)
+    jobs = int(os.environ.get("KASLR_E2E_JOBS", str(os.cpu_count() or 2)))
+    with ThreadPoolExecutor(max_workers=jobs) as ex:
+        futs = [ex.submit(check_dump, name, dump, t, groups) for name, d, dump, t in ds]
+        allrows = []
+        for f in futs:
+            res, rows = f.result()
+            for ok, n, why in res:
+                report(ok, n, why)
+            allrows += rows
+    if allrows:
+        hdr = ("dump", "mode", "prompt", "release_ok", "crash_offset", "crash_phys_base",
+               "truth_offset", "truth_phys_base", "verdict")
+        lines = ["\t".join(hdr)] + ["\t".join(str(x) for x in r) for r in allrows]
+        with open(os.path.join(OUT, "baseline.tsv"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        for l in lines:
+            info("baseline " + l.replace("\t", " | "))
+
+
 
 
 def main():
@@ -277,8 +287,7 @@ def main():
     only = os.environ.get("KASLR_E2E_ONLY")
     if only:
         ds = [x for x in ds if re.search(only, x[0])]
-    for g in groups:
-        GROUPS[g](ds)
+    run_all(ds, groups)
     return 1 if failed else 0
 
 

@@ -722,6 +722,29 @@ parse_signed(const char *s, int64_t *val_ret)
 	return 0;
 }
 
+/*
+ * Every candidate that produced values failed only on the banner (aligned,
+ * in the window): the values are plausible, the vmlinux is not this kernel's.
+ */
+static int
+vmlinux_mismatch(struct kaslr_session *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->rep.nr_cand; i++) {
+		struct kaslr_candidate *c = &s->rep.cand[i];
+
+		if (c->status != KASLR_NOTFOUND || !c->kernel_offset)
+			continue;
+		if (!(c->checks & KASLR_V_ALIGNED) || !(c->checks & KASLR_V_WINDOW))
+			continue;
+		if (c->checks & KASLR_V_BANNER)
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
 static void
 cmd_kaslr(void)
 {
@@ -828,7 +851,13 @@ cmd_kaslr(void)
 	if (st_ != KASLR_OK || s->rep.best < 0) {
 		if (vflag)
 			fprintf(fp, "\n");
-		error(INFO, "%s\n", s->ctx.err[0] ? s->ctx.err : "no method found a verified answer");
+		if (vmlinux_mismatch(s))
+			error(INFO, "this vmlinux (%s) does not match this dump: the banner read through "
+				    "every candidate differs from the vmlinux's; find the vmlinux whose "
+				    "\"Linux version\" line is in the dump (\"kaslr -v\" shows the "
+				    "evidence): %s\n", s->vml.osrelease, s->ctx.err);
+		else
+			error(INFO, "%s\n", s->ctx.err[0] ? s->ctx.err : "no method found a verified answer");
 		session_free(s);
 		return;
 	}

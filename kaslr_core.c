@@ -66,6 +66,20 @@
  *	note header (the vmcoreinfo_note page, text 24 bytes in), parse each
  *	copy, and verify its values against the vmlinux.
  *
+ * Method 6 - page-table scan (kaslr_ptscan)
+ *	No usable registers and no vmcoreinfo copy that verifies (a kernel
+ *	whose vmcoreinfo page is not in the dump, or was overwritten): find
+ *	the top-level page tables themselves, as libvmi and mquire do for
+ *	their DTB search.  Every PGD maps the kernel image through entry 511
+ *	(START_KERNEL_MAP; the kernel half is shared by all PGDs,
+ *	pgd_alloc() copies it from init_top_pgt), so each page whose entry
+ *	511 is a present table entry into the dump is read whole; it is a
+ *	candidate when every entry is 0 or such an entry and few are in the
+ *	user half.  init_top_pgt has an empty user half and is tried first;
+ *	process PGDs after the scan.  Each candidate gets Method 1 and
+ *	kaslr_verify, so a page that merely looks like a table (a lower-level
+ *	table, an EPT, data) gives no answer.
+ *
  * Verification (kaslr_verify)
  *	The full linux_banner at phys_base + (linux_banner + offset -
  *	START_KERNEL_MAP) must equal the vmlinux's byte for byte, the offset
@@ -117,6 +131,8 @@
 #define VMCI_MAX		4096
 /* ELF note header (12 bytes) + "VMCOREINFO\0" padded to 12: where the text starts. */
 #define VMCI_NOTE_TEXT_OFF	24
+/* Bytes of each page the vmcoreinfo scan reads first (vmci_page_kind). */
+#define VMCI_HEAD		16
 
 static const char HINT[] =
 	"the vmlinux may not match the dump: compare `strings DUMP | grep 'Linux version'` "
@@ -148,6 +164,15 @@ static void buf_append(char *buf, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + len, size - len, fmt, ap);
 	va_end(ap);
+}
+
+/* Copy @src into @dst (size @size), cut to fit, always terminated. */
+static void str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 static uint64_t le64(const unsigned char *p)
@@ -661,8 +686,29 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 					   bva, ctx->err);
 		}
 	}
+	if (vml->nr_reloc_probe) {
+		/* The offset itself: relocated pointers read link value + KERNELOFFSET. */
+		uint64_t got[4], ppa = image_paddr(vml->reloc_probe_vaddr, off, cand->phys_base);
+		int i, n = vml->nr_reloc_probe > 4 ? 4 : vml->nr_reloc_probe;
+
+		if (phys_read(ctx, ppa, got, (size_t)n * 8)) {
+			buf_append(why, sizeof(why), "%sthe relocated pointers would be at 0x%" PRIx64
+				   ", which is not in the dump", *why ? "; " : "", ppa);
+		} else {
+			for (i = 0; i < n && got[i] == vml->reloc_probe[i] + off; i++)
+				;
+			if (i == n)
+				checks |= KASLR_V_RELOC;
+			else
+				buf_append(why, sizeof(why), "%srelocated pointer at 0x%" PRIx64 " reads 0x%"
+					   PRIx64 ", not link value 0x%" PRIx64 " + offset: the offset is "
+					   "wrong by 0x%" PRIx64, *why ? "; " : "", ppa, got[i],
+					   vml->reloc_probe[i], got[i] - vml->reloc_probe[i] - off);
+		}
+	}
 	cand->checks = checks;
-	need = KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | (pg ? KASLR_V_PAGETABLE : 0);
+	need = KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | (pg ? KASLR_V_PAGETABLE : 0) |
+	       (vml->nr_reloc_probe ? KASLR_V_RELOC : 0);
 	if ((checks & need) == need) {
 		cand->status = KASLR_OK;
 		return KASLR_OK;
@@ -756,12 +802,65 @@ static enum kaslr_status banner_search(struct kaslr_ctx *ctx, const struct kaslr
 	return KASLR_NOTFOUND;
 }
 
+/*
+ * Method 1 on one paging context: the lowest mapping of the image window,
+ * then, if that does not verify, the banner search.  @cand comes in
+ * initialised (method, cpu) and holds the verified answer on KASLR_OK.
+ * Otherwise *found_ret says whether @cand holds values that failed
+ * verification, and the reason is appended to @why, prefixed with @pgname.
+ * @note_extra is appended to the candidate's note (", user PGD").
+ *
+ * @returns KASLR_OK, KASLR_NOMEM, or the status of the window walk
+ * (KASLR_NOTFOUND when values were found but failed).
+ */
+static enum kaslr_status method1_on(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				    const struct kaslr_paging *pg, const char *pgname, const char *note_extra,
+				    struct kaslr_candidate *cand, int *found_ret, char *why, size_t whysize)
+{
+	uint64_t text = vml_text(vml), va, pa, size;
+	enum kaslr_status st, walk;
+
+	*found_ret = 0;
+	cand->pgd_paddr = pg->root_paddr;
+	cand->levels = pg->levels;
+	walk = kaslr_first_mapping(ctx, pg, START_KERNEL_MAP, START_KERNEL_MAP + KERNEL_IMAGE_SIZE, &va, &pa,
+				   &size);
+	if (walk == KASLR_OK) {
+		char pbs[32];
+
+		cand->kernel_offset = va - text;
+		cand->phys_base = (int64_t)(pa - (va - START_KERNEL_MAP));
+		cand_note(cand, "first text mapping 0x%" PRIx64 " -> 0x%" PRIx64 " (%s page)%s%s", va, pa,
+			  size_name(size), pg->sme_mask ? ", SME" : "", note_extra);
+		if (kaslr_verify(ctx, vml, pg, cand) == KASLR_OK)
+			return KASLR_OK;
+		buf_append(why, whysize, "%s%s: first text mapping 0x%" PRIx64 " -> 0x%" PRIx64
+			   " gives offset 0x%" PRIx64 " phys_base %s, which fails: %s",
+			   *why ? "; " : "", pgname, va, pa, cand->kernel_offset,
+			   pb_str(pbs, sizeof(pbs), cand->phys_base), strstr(ctx->err, "fails: ") ?
+			   strstr(ctx->err, "fails: ") + 7 : ctx->err);
+		*found_ret = 1;
+		walk = KASLR_NOTFOUND;
+	} else {
+		buf_append(why, whysize, "%s%s: %s", *why ? "; " : "", pgname, ctx->err);
+		/*
+		 * A complete walk that met no leaf: nothing in the window is
+		 * mapped, so no slot's banner can translate either.
+		 */
+		if (walk == KASLR_NOTFOUND)
+			return walk;
+	}
+	st = banner_search(ctx, vml, pg, cand);
+	if (st == KASLR_OK || st == KASLR_NOMEM)
+		return st;
+	return walk;
+}
+
 /* Method 1 on one CPU; @pg_ret gets the paging context of the answer. */
 static enum kaslr_status pagetables_one(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 					const struct kaslr_cpu_regs *regs, struct kaslr_candidate *cand_ret,
 					struct kaslr_paging *pg_ret)
 {
-	uint64_t text = vml_text(vml);
 	struct kaslr_candidate first_c;
 	struct kaslr_paging first_pg;
 	char why[KASLR_ERRLEN] = "";
@@ -769,7 +868,7 @@ static enum kaslr_status pagetables_one(struct kaslr_ctx *ctx, const struct kasl
 	enum kaslr_status st, worst = KASLR_NOTFOUND;
 
 	cand_init(cand_ret, KASLR_M_PAGETABLE, regs->cpu);
-	if (!text) {
+	if (!vml_text(vml)) {
 		set_err(ctx, "the vmlinux has neither _text nor _stext");
 		cand_note(cand_ret, "%s", ctx->err);
 		cand_ret->status = KASLR_NODATA;
@@ -780,7 +879,7 @@ static enum kaslr_status pagetables_one(struct kaslr_ctx *ctx, const struct kasl
 		const char *hname = halves[h] == 1 ? "user PGD" : halves[h] == 0 ? "kernel PGD" : "PGD";
 		struct kaslr_paging pg;
 		struct kaslr_candidate c;
-		uint64_t va, pa, size;
+		int found;
 
 		st = kaslr_paging_from_regs(ctx, regs, halves[h], &pg);
 		if (st != KASLR_OK) {
@@ -789,49 +888,26 @@ static enum kaslr_status pagetables_one(struct kaslr_ctx *ctx, const struct kasl
 			return st;	/* CR3 itself is unusable: same for both halves */
 		}
 		cand_init(&c, KASLR_M_PAGETABLE, regs->cpu);
-		c.pgd_paddr = pg.root_paddr;
-		c.levels = pg.levels;
-		st = kaslr_first_mapping(ctx, &pg, START_KERNEL_MAP, START_KERNEL_MAP + KERNEL_IMAGE_SIZE,
-					 &va, &pa, &size);
-		if (st == KASLR_OK) {
-			char pbs[32];
-
-			c.kernel_offset = va - text;
-			c.phys_base = (int64_t)(pa - (va - START_KERNEL_MAP));
-			cand_note(&c, "first text mapping 0x%" PRIx64 " -> 0x%" PRIx64 " (%s page)%s%s", va, pa,
-				  size_name(size), pg.sme_mask ? ", SME" : "",
-				  halves[h] == 1 ? ", user PGD" : "");
-			if (kaslr_verify(ctx, vml, &pg, &c) == KASLR_OK) {
-				*cand_ret = c;
-				if (pg_ret)
-					*pg_ret = pg;
-				return KASLR_OK;
-			}
-			buf_append(why, sizeof(why), "%s%s: first text mapping 0x%" PRIx64 " -> 0x%" PRIx64
-				   " gives offset 0x%" PRIx64 " phys_base %s, which fails: %s",
-				   *why ? "; " : "", hname, va, pa, c.kernel_offset,
-				   pb_str(pbs, sizeof(pbs), c.phys_base), strstr(ctx->err, "fails: ") ?
-				   strstr(ctx->err, "fails: ") + 7 : ctx->err);
-			if (!have_first) {
-				first_c = c;
-				first_pg = pg;
-				cand_note_failure(&first_c, "fails verification");
-				have_first = 1;
-			}
-		} else {
-			buf_append(why, sizeof(why), "%s%s: %s", *why ? "; " : "", hname, ctx->err);
-			if (st != KASLR_NOTFOUND)
-				worst = st;
-		}
-		st = banner_search(ctx, vml, &pg, &c);
+		st = method1_on(ctx, vml, &pg, hname, halves[h] == 1 ? ", user PGD" : "", &c, &found, why,
+				sizeof(why));
 		if (st == KASLR_OK) {
 			*cand_ret = c;
 			if (pg_ret)
 				*pg_ret = pg;
 			return KASLR_OK;
 		}
-		if (st == KASLR_NOMEM)
+		if (st == KASLR_NOMEM) {
+			cand_ret->status = st;
 			return st;
+		}
+		if (found && !have_first) {
+			first_c = c;
+			first_pg = pg;
+			cand_note_failure(&first_c, "fails verification");
+			have_first = 1;
+		} else if (!found && st != KASLR_NOTFOUND) {
+			worst = st;
+		}
 	}
 	if (have_first) {
 		*cand_ret = first_c;
@@ -1117,38 +1193,41 @@ static void copy_from_vmci(struct kaslr_vmci_copy *copy, const struct kaslr_vmci
 /*
  * Does a copy describe this vmlinux in this dump?  OSRELEASE (and BUILD-ID
  * where both have one) must match, and its values must pass kaslr_verify.
+ * Sets copy->verified, copy->checks and copy->why (also in ctx->err).
  */
 static int copy_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, struct kaslr_vmci_copy *copy)
 {
 	struct kaslr_candidate c;
 
 	copy->verified = 0;
+	copy->checks = 0;
+	copy->why[0] = '\0';
 	if (vml->osrelease[0] && strcmp(copy->osrelease, vml->osrelease)) {
 		set_err(ctx, "vmcoreinfo at 0x%" PRIx64 " is for %s, the vmlinux is %s", copy->paddr,
 			copy->osrelease, vml->osrelease);
-		return 0;
-	}
-	if (vml->build_id[0] && copy->build_id[0] && strcasecmp(copy->build_id, vml->build_id)) {
+	} else if (vml->build_id[0] && copy->build_id[0] && strcasecmp(copy->build_id, vml->build_id)) {
 		set_err(ctx, "vmcoreinfo at 0x%" PRIx64 " has BUILD-ID %s, the vmlinux %s", copy->paddr,
 			copy->build_id, vml->build_id);
-		return 0;
-	}
-	if (!copy->has_offset || !copy->has_phys_base) {
+	} else if (!copy->has_offset || !copy->has_phys_base) {
 		set_err(ctx, "vmcoreinfo at 0x%" PRIx64 " lacks %s", copy->paddr,
 			!copy->has_offset ? "KERNELOFFSET" : "NUMBER(phys_base) (kernel before 4.10?)");
-		return 0;
+	} else {
+		cand_init(&c, KASLR_M_SCAN, -1);
+		c.kernel_offset = copy->kernel_offset;
+		c.phys_base = copy->phys_base;
+		copy->verified = kaslr_verify(ctx, vml, NULL, &c) == KASLR_OK;
+		copy->checks = c.checks;
+		if (copy->verified)
+			return 1;
 	}
-	cand_init(&c, KASLR_M_SCAN, -1);
-	c.kernel_offset = copy->kernel_offset;
-	c.phys_base = copy->phys_base;
-	copy->verified = kaslr_verify(ctx, vml, NULL, &c) == KASLR_OK;
-	return copy->verified;
+	str_copy(copy->why, sizeof(copy->why), ctx->err);
+	return 0;
 }
 
 /* ---- Method 5 ------------------------------------------------------------ */
 
 /*
- * What a page starting with @head (16 bytes) holds: 0 nothing, 1 the text
+ * What a page starting with @head (VMCI_HEAD bytes) holds: 0 nothing, 1 the text
  * itself, 2 a VMCOREINFO ELF note (to be confirmed on the full page).
  */
 static int vmci_page_kind(const unsigned char *head)
@@ -1185,10 +1264,10 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 
 		if (end <= start)
 			continue;
-		for (p = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; p < end && end - p >= 16 && !stop;
-		     p += PAGE_SIZE_4K) {
-			unsigned char head[16];
+		for (p = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; p < end && p >= start &&
+		     end - p >= VMCI_HEAD && !stop; p += PAGE_SIZE_4K) {
 			size_t avail = end - p < PAGE_SIZE_4K ? (size_t)(end - p) : PAGE_SIZE_4K, off = 0, lim;
+			struct kaslr_vmci_copy tmp, *slot;
 			struct kaslr_vmci vmci;
 			char perr[160];
 			int kind;
@@ -1199,12 +1278,14 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 				ctx->progress(ctx->priv, d, total);
 				next_report = (d / SCAN_PROGRESS_STEP + 1) * SCAN_PROGRESS_STEP;
 			}
-			if (ctx->read_phys(ctx->priv, p, head, sizeof(head)))
+			if (ctx->read_phys(ctx->priv, p, page, VMCI_HEAD))
 				continue;
-			kind = vmci_page_kind(head);
+			kind = vmci_page_kind(page);
 			if (!kind)
 				continue;
-			if (ctx->read_phys(ctx->priv, p, page, avail))
+			/* The rest of the page; the head is not read again. */
+			if (avail > VMCI_HEAD &&
+			    ctx->read_phys(ctx->priv, p + VMCI_HEAD, page + VMCI_HEAD, avail - VMCI_HEAD))
 				continue;
 			page[avail] = '\0';
 			lim = avail;
@@ -1217,22 +1298,28 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 				lim = avail - off < descsz ? avail - off : descsz;
 				if (strncmp((char *)page + off, "OSRELEASE=", 10))
 					continue;
-			} else {
-				lim = avail;
 			}
 			lim = strnlen((char *)page + off, lim);
 			if (kaslr_vmci_parse((char *)page + off, lim, &vmci, perr, sizeof(perr)) != KASLR_OK) {
 				nr_bad++;
 				continue;
 			}
-			if (n < max) {
-				copy_from_vmci(&copies[n], &vmci, p + off, lim);
-				copy_verify(ctx, vml, &copies[n]);
-				if (copies[n].verified && stop_first_verified)
-					stop = 1;
+			/*
+			 * Past @max a copy is only counted, unless the caller
+			 * wants the first verified one: then it is checked, and
+			 * kept in the last slot if it verifies.
+			 */
+			slot = n < max ? &copies[n] : &tmp;
+			copy_from_vmci(slot, &vmci, p + off, lim);
+			kaslr_vmci_free(&vmci);
+			if (slot != &tmp || stop_first_verified)
+				copy_verify(ctx, vml, slot);
+			if (slot->verified && stop_first_verified) {
+				if (slot == &tmp && max > 0)
+					copies[max - 1] = tmp;
+				stop = 1;
 			}
 			n++;
-			kaslr_vmci_free(&vmci);
 		}
 		done += end - start;
 	}
@@ -1246,6 +1333,358 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 		return KASLR_NOTFOUND;
 	}
 	return KASLR_OK;
+}
+
+/* ---- Method 6 ------------------------------------------------------------ */
+
+/*
+ * Bits 52..62 of a table (non-leaf) entry: ignored by the CPU, never set
+ * by Linux (its software bits and protection keys live in leaf entries).
+ * Bit 63 (XD) is allowed: with PTI the kernel PGD marks user-half entries
+ * NX (pti_set_user_pgtbl, 4.15).
+ */
+#define PTE_TABLE_HIGH_BITS	0x7ff0000000000000ULL
+/* User-half entries a PGD may have; pages with more are taken for lower-level tables. */
+#define PTSCAN_MAX_USER		128
+/* Tables with user-half entries kept for the second round. */
+#define PTSCAN_MAX_DEFERRED	4096
+/* Entry indexes leading to START_KERNEL_MAP: PGD (and P4D) 511, PUD 510. */
+#define KMAP_TOP_INDEX		((START_KERNEL_MAP >> 39) & 511)
+#define KMAP_PUD_INDEX		((START_KERNEL_MAP >> 30) & 511)
+/* Bytes the first failure reason keeps for the final message. */
+#define PTSCAN_WHY		200
+/* Distinct entry-511 tables remembered, so that PGDs sharing one are tried once. */
+#define PTSCAN_MAX_TRIED	256
+
+/* A page that looks like a top-level table. */
+struct pt_table {
+	uint64_t paddr;
+	uint64_t next_pa;	/* the table entry 511 points to */
+	uint64_t sme_mask;
+	int nr_user;		/* present user-half entries */
+	unsigned levels;	/* plausible depths: bit 4, bit 5 */
+};
+
+/*
+ * Is @e a present table entry (PS clear, bits 52..62 clear) whose table,
+ * @sme_mask stripped, lies in the dump?  @pa_ret gets that address.
+ */
+static int table_entry_ok(const struct kaslr_ctx *ctx, uint64_t e, uint64_t sme_mask, uint64_t *pa_ret)
+{
+	uint64_t pa = e & PTE_ADDR_MASK & ~sme_mask;
+
+	if (!(e & PTE_PRESENT) || (e & PTE_PSE) || (e & PTE_TABLE_HIGH_BITS) || !pa)
+		return 0;
+	if (in_dump(ctx, pa) != 1)
+		return 0;
+	*pa_ret = pa;
+	return 1;
+}
+
+/*
+ * Entry 511 of a PGD candidate: a table entry into the dump, as it is or
+ * with an SME C-bit stripped (its highest address bit, 32 or above, as in
+ * kaslr_paging_from_regs).  @sme_ret gets the C-bit (0 if none).
+ */
+static int top_entry_ok(const struct kaslr_ctx *ctx, uint64_t e, uint64_t *sme_ret, uint64_t *pa_ret)
+{
+	uint64_t addr = e & PTE_ADDR_MASK;
+
+	*sme_ret = 0;
+	if (table_entry_ok(ctx, e, 0, pa_ret))
+		return 1;
+	if (addr >> 32) {
+		uint64_t bit = 1ULL << (63 - __builtin_clzll(addr));
+
+		if (table_entry_ok(ctx, e, bit, pa_ret)) {
+			*sme_ret = bit;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The full page @t: every entry zero or a table entry into the dump.
+ * @returns the number of user-half entries, or -1 if it is no PGD.
+ */
+static int pgd_page_check(const struct kaslr_ctx *ctx, const unsigned char *t, uint64_t sme_mask)
+{
+	int i, nr_user = 0;
+	uint64_t pa;
+
+	for (i = 0; i < 512; i++) {
+		uint64_t e = le64(t + (size_t)i * 8);
+
+		if (!e)
+			continue;
+		/* Linux clears PGD entries to 0 (pgd_clear); no swap entries at this level. */
+		if (!table_entry_ok(ctx, e, sme_mask, &pa))
+			return -1;
+		if (i < 256 && ++nr_user > PTSCAN_MAX_USER)
+			return -1;
+	}
+	return nr_user;
+}
+
+/*
+ * Depths at which the table whose entry 511 points at @next_pa could map
+ * START_KERNEL_MAP: bit 4 when @next_pa, as the PUD, has entry 510 present;
+ * bit 5 when, as the P4D, its entry 511 leads to a PUD with entry 510
+ * present.  Two small reads, each inside one page.
+ */
+static unsigned pt_levels(struct kaslr_ctx *ctx, uint64_t next_pa, uint64_t sme_mask)
+{
+	unsigned char b[16];
+	uint64_t e, pud_pa;
+	unsigned levels = 0;
+
+	/* Entries 510 and 511 are adjacent: one 16-byte read. */
+	if (ctx->read_phys(ctx->priv, next_pa + KMAP_PUD_INDEX * 8, b, sizeof(b)))
+		return 0;
+	ctx->nr_reads += 2;
+	if (le64(b) & PTE_PRESENT)
+		levels |= 1u << 4;
+	if (table_entry_ok(ctx, le64(b + 8), sme_mask, &pud_pa) &&
+	    !phys_read_u64(ctx, pud_pa + KMAP_PUD_INDEX * 8, &e)) {
+		ctx->nr_reads++;
+		if (e & PTE_PRESENT)
+			levels |= 1u << 5;
+	}
+	return levels;
+}
+
+struct ptscan {
+	struct kaslr_ctx *ctx;
+	const struct kaslr_vmlinux *vml;
+	struct kaslr_candidate *cands;
+	struct kaslr_paging *pgs;	/* may be NULL */
+	int max, n, nr_verified;
+	char first_why[PTSCAN_WHY];
+	uint64_t tried[PTSCAN_MAX_TRIED];	/* next_pa of the tables tried */
+	int nr_tried;
+};
+
+/* Keep a tried table's candidate; past @max only a verified one, in the last slot. */
+static void ptscan_record(struct ptscan *ps, const struct kaslr_candidate *c, const struct kaslr_paging *pg)
+{
+	int slot = ps->n < ps->max ? ps->n : c->status == KASLR_OK && ps->max > 0 ? ps->max - 1 : -1;
+
+	if (slot >= 0) {
+		ps->cands[slot] = *c;
+		if (ps->pgs)
+			ps->pgs[slot] = *pg;
+	}
+	ps->n++;
+}
+
+/*
+ * Method 1 on one table, at each plausible depth.  Method 1 reads nothing
+ * but the subtree of entry 511, which every PGD shares with init_top_pgt
+ * (pgd_alloc() copies the kernel half), so a table whose entry 511 points
+ * where an earlier one's did is skipped: @returns KASLR_NODATA.
+ * @returns KASLR_OK if verified, KASLR_NOTFOUND, KASLR_NOMEM.
+ */
+static enum kaslr_status ptscan_try(struct ptscan *ps, const struct pt_table *t)
+{
+	struct kaslr_candidate c, first_c;
+	struct kaslr_paging pg, first_pg;
+	char why[KASLR_ERRLEN], pgname[64];
+	int i, levels, found, have_first = 0;
+	enum kaslr_status st;
+
+	for (i = 0; i < ps->nr_tried; i++)
+		if (ps->tried[i] == t->next_pa)
+			return KASLR_NODATA;
+	if (ps->nr_tried < PTSCAN_MAX_TRIED)
+		ps->tried[ps->nr_tried++] = t->next_pa;
+	why[0] = '\0';
+	for (levels = 4; levels <= 5; levels++) {
+		if (!(t->levels & (1u << levels)))
+			continue;
+		memset(&pg, 0, sizeof(pg));
+		pg.root_paddr = t->paddr;
+		pg.levels = levels;
+		pg.sme_mask = t->sme_mask;
+		snprintf(pgname, sizeof(pgname), "%d-level PGD at 0x%" PRIx64, levels, t->paddr);
+		cand_init(&c, KASLR_M_PTSCAN, -1);
+		st = method1_on(ps->ctx, ps->vml, &pg, pgname, "", &c, &found, why, sizeof(why));
+		if (st == KASLR_NOMEM)
+			return st;
+		if (st == KASLR_OK) {
+			buf_append(c.note, sizeof(c.note), "; found by scan, %d user-half entries", t->nr_user);
+			ps->nr_verified++;
+			ptscan_record(ps, &c, &pg);
+			return KASLR_OK;
+		}
+		if (!have_first) {
+			first_c = c;
+			first_pg = pg;
+			if (found)
+				cand_note_failure(&first_c, "fails verification");
+			else
+				cand_note(&first_c, "%s", why);
+			first_c.status = st;
+			have_first = 1;
+		}
+	}
+	if (!have_first)
+		return KASLR_NOTFOUND;
+	if (!ps->first_why[0])
+		str_copy(ps->first_why, sizeof(ps->first_why), why);
+	ptscan_record(ps, &first_c, &first_pg);
+	return KASLR_NOTFOUND;
+}
+
+/* Fewest user-half entries first, then lowest address. */
+static int pt_table_cmp(const void *a, const void *b)
+{
+	const struct pt_table *x = a, *y = b;
+
+	if (x->nr_user != y->nr_user)
+		return x->nr_user < y->nr_user ? -1 : 1;
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+/*
+ * kaslr_ptscan with the paging context of each candidate in @pgs (may be
+ * NULL), for kaslr_find's follow-up methods.
+ */
+static enum kaslr_status ptscan_run(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				    struct kaslr_candidate *cands, struct kaslr_paging *pgs, int max, int *nr_ret,
+				    int stop_first_verified)
+{
+	uint64_t total = 0, done = 0, next_report = SCAN_PROGRESS_STEP;
+	struct pt_table *deferred = NULL;
+	int r, i, nr_deferred = 0, cap_deferred = 0, nr_tables = 0, nr_dropped = 0, stop = 0;
+	struct ptscan ps;
+	unsigned char *page;
+	enum kaslr_status st;
+
+	*nr_ret = 0;
+	memset(&ps, 0, sizeof(ps));
+	ps.ctx = ctx;
+	ps.vml = vml;
+	ps.cands = cands;
+	ps.pgs = pgs;
+	ps.max = cands ? max : 0;
+	if (!ctx->ranges || ctx->nr_ranges <= 0) {
+		set_err(ctx, "the dump's physical memory ranges are unknown: cannot scan for page tables");
+		return KASLR_NODATA;
+	}
+	if (!vml_text(vml)) {
+		set_err(ctx, "the vmlinux has neither _text nor _stext: page tables found could not be checked");
+		return KASLR_NODATA;
+	}
+	for (r = 0; r < ctx->nr_ranges; r++)
+		if (ctx->ranges[r].end > ctx->ranges[r].start)
+			total += ctx->ranges[r].end - ctx->ranges[r].start;
+	page = malloc(PAGE_SIZE_4K);
+	if (!page)
+		return KASLR_NOMEM;
+
+	for (r = 0; r < ctx->nr_ranges && !stop; r++) {
+		uint64_t start = ctx->ranges[r].start, end = ctx->ranges[r].end, p;
+
+		if (end <= start)
+			continue;
+		for (p = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; p >= start && p < end &&
+		     end - p >= PAGE_SIZE_4K && !stop; p += PAGE_SIZE_4K) {
+			struct pt_table t;
+			uint64_t e511, next_pa;
+
+			if (ctx->progress && done + (p - start) >= next_report) {
+				uint64_t d = done + (p - start);
+
+				ctx->progress(ctx->priv, d, total);
+				next_report = (d / SCAN_PROGRESS_STEP + 1) * SCAN_PROGRESS_STEP;
+			}
+			/* Pre-filter: entry 511 only, read into its place in the page. */
+			if (ctx->read_phys(ctx->priv, p + KMAP_TOP_INDEX * 8, page + KMAP_TOP_INDEX * 8, 8))
+				continue;
+			ctx->nr_reads++;
+			e511 = le64(page + KMAP_TOP_INDEX * 8);
+			if (!top_entry_ok(ctx, e511, &t.sme_mask, &next_pa))
+				continue;
+			/* The other 511 entries: entry 511 is not read again. */
+			if (ctx->read_phys(ctx->priv, p, page, KMAP_TOP_INDEX * 8))
+				continue;
+			ctx->nr_reads += KMAP_TOP_INDEX;
+			t.nr_user = pgd_page_check(ctx, page, t.sme_mask);
+			if (t.nr_user < 0)
+				continue;
+			t.paddr = p;
+			t.next_pa = next_pa;
+			t.levels = pt_levels(ctx, next_pa, t.sme_mask);
+			if (!t.levels)
+				continue;
+			nr_tables++;
+			if (t.nr_user) {
+				/* A process PGD: after every table with an empty user half. */
+				if (nr_deferred == cap_deferred) {
+					struct pt_table *d;
+					int cap = cap_deferred ? cap_deferred * 2 : 64;
+
+					if (cap_deferred >= PTSCAN_MAX_DEFERRED) {
+						nr_dropped++;
+						continue;
+					}
+					d = realloc(deferred, (size_t)cap * sizeof(*d));
+					if (!d)
+						goto nomem;
+					deferred = d;
+					cap_deferred = cap;
+				}
+				deferred[nr_deferred++] = t;
+				continue;
+			}
+			st = ptscan_try(&ps, &t);
+			if (st == KASLR_NOMEM)
+				goto nomem;
+			if (st == KASLR_OK && stop_first_verified)
+				stop = 1;
+		}
+		done += end - start;
+	}
+	if (deferred && !(stop_first_verified && ps.nr_verified)) {
+		qsort(deferred, (size_t)nr_deferred, sizeof(*deferred), pt_table_cmp);
+		for (i = 0; i < nr_deferred; i++) {
+			st = ptscan_try(&ps, &deferred[i]);
+			if (st == KASLR_NOMEM)
+				goto nomem;
+			if (st == KASLR_OK && stop_first_verified)
+				break;
+		}
+	}
+	free(deferred);
+	free(page);
+	if (ctx->progress)
+		ctx->progress(ctx->priv, total, total);
+	*nr_ret = ps.n;
+	if (ps.nr_verified) {
+		ctx->err[0] = '\0';
+		return KASLR_OK;
+	}
+	if (!nr_tables)
+		set_err(ctx, "no page of the dump (%" PRIu64 " MiB scanned) looks like a top-level page table "
+			"mapping START_KERNEL_MAP: is kernel memory missing from the dump?", total >> 20);
+	else
+		set_err(ctx, "%d page(s) look like top-level page tables%s, none maps this vmlinux's kernel; "
+			"first: %s", nr_tables, nr_dropped ? " (some not tried)" : "", ps.first_why);
+	return KASLR_NOTFOUND;
+
+nomem:
+	free(deferred);
+	free(page);
+	*nr_ret = ps.n;
+	set_err(ctx, "out of memory");
+	return KASLR_NOMEM;
+}
+
+enum kaslr_status kaslr_ptscan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+			       struct kaslr_candidate *cands, int max, int *nr_ret, int stop_first_verified)
+{
+	return ptscan_run(ctx, vml, cands, NULL, max, nr_ret, stop_first_verified);
 }
 
 /* ---- Method 4 ------------------------------------------------------------ */
@@ -1470,6 +1909,8 @@ static int choose(const struct kaslr_report *rep)
 }
 
 #define MAX_GROUPS 8
+/* Page-table scan candidates kaslr_find records (the verified one always among them). */
+#define PTSCAN_KEEP 8
 
 /* "idt (cpu 1)", or "scan" when no CPU was involved. */
 static const char *cand_who(char *buf, size_t size, const struct kaslr_candidate *c)
@@ -1801,27 +2242,67 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 				struct kaslr_vmci_copy *copy = &rep->vmci[rep->nr_vmci + k];
 				struct kaslr_candidate c;
 
-				if (!copy->has_offset || !copy->has_phys_base)
+				snprintf(who, sizeof(who), "scan 0x%" PRIx64, copy->paddr);
+				if (!copy->has_offset || !copy->has_phys_base) {
+					story_add(&story, who, copy->why);
 					continue;
+				}
 				cand_init(&c, KASLR_M_SCAN, -1);
 				c.kernel_offset = copy->kernel_offset;
 				c.phys_base = copy->phys_base;
 				cand_note(&c, "vmcoreinfo page at 0x%" PRIx64 " (%s)", copy->paddr,
 					  copy->osrelease);
-				if (copy_verify(ctx, vml, copy)) {
-					kaslr_verify(ctx, vml, NULL, &c);
+				/* The scan verified every copy it stored: no second read. */
+				c.checks = copy->checks;
+				if (copy->verified) {
+					c.status = KASLR_OK;
 					nr_verified++;
 				} else {
 					c.status = KASLR_NOTFOUND;
-					cand_note_failure(&c, ctx->err);
-					snprintf(who, sizeof(who), "scan 0x%" PRIx64, copy->paddr);
-					story_add(&story, who, ctx->err);
+					cand_note_failure(&c, copy->why);
+					story_add(&story, who, copy->why);
 				}
 				rep_add(rep, pgs, &c, NULL);
 			}
 			rep->nr_vmci += stored;
 			if (!nr_verified && n > stored)
 				story_add(&story, "scan", "more vmcoreinfo copies than recorded, none verified");
+		}
+		best = choose(rep);
+	}
+
+	/* Method 6: nothing verified, whether from registers or vmcoreinfo copies. */
+	if (best == -1 && !any_cpu_verified && (methods & KASLR_METHOD_BIT(KASLR_M_PTSCAN))) {
+		struct kaslr_candidate pc[PTSCAN_KEEP];
+		struct kaslr_paging ppg[PTSCAN_KEEP];
+		int n = 0, k;
+
+		st = ptscan_run(ctx, vml, pc, ppg, PTSCAN_KEEP, &n, 1);
+		if (st == KASLR_NOMEM)
+			goto nomem;
+		if (st != KASLR_OK)
+			story_add(&story, "ptscan", ctx->err);
+		for (k = 0; k < n && k < PTSCAN_KEEP; k++) {
+			int idx = rep->nr_cand;
+
+			if (!rep_add(rep, pgs, &pc[k], &ppg[k]) || !verified(&pc[k]))
+				continue;
+			/* Through the tables found: the first kernel (4) and the in-RAM vmcoreinfo (3). */
+			if (methods & KASLR_METHOD_BIT(KASLR_M_ELFCOREHDR)) {
+				struct kaslr_candidate c;
+
+				st = kaslr_from_elfcorehdr(ctx, vml, &ppg[k], pc[k].kernel_offset, pc[k].phys_base,
+							   &c);
+				if (st == KASLR_NOMEM)
+					goto nomem;
+				if (st != KASLR_NODATA) {
+					rep_add(rep, pgs, &c, NULL);
+					if (st != KASLR_OK)
+						story_add(&story, "elfcorehdr", ctx->err);
+				}
+			}
+			if (methods & KASLR_METHOD_BIT(KASLR_M_VMCOREINFO))
+				confirm_with_vmcoreinfo(ctx, vml, rep, pgs, idx, &story);
 		}
 		best = choose(rep);
 	}

@@ -106,6 +106,17 @@ struct kaslr_vmlinux {
 	char osrelease[65];
 	/* GNU build-id of the vmlinux as 40 lowercase hex digits, or "" if absent. */
 	char build_id[41];
+	/*
+	 * Relocation probe: link-time 64-bit pointers into the image, as stored
+	 * in the file (the first entries of sys_call_table, in .rodata).  KASLR
+	 * relocation (arch/x86/boot/compressed/misc.c:handle_relocations) adds
+	 * KERNELOFFSET to each, so in memory they read probe[i] + KERNELOFFSET.
+	 * This checks the offset itself: the banner alone only checks
+	 * phys_base + KERNELOFFSET.  nr_reloc_probe 0: no probe.
+	 */
+	uint64_t reloc_probe_vaddr;
+	uint64_t reloc_probe[4];
+	int nr_reloc_probe;
 };
 
 /* Where a register value is known. */
@@ -158,6 +169,7 @@ enum {
 	KASLR_V_WINDOW = 1 << 2,	/* _text + offset inside [START_KERNEL_MAP, +1 GiB) */
 	KASLR_V_PAGETABLE = 1 << 3,	/* page tables map the banner where phys_base says */
 	KASLR_V_VMCOREINFO = 1 << 4,	/* in-RAM vmcoreinfo agrees */
+	KASLR_V_RELOC = 1 << 5,		/* relocated pointers in the image read link value + offset */
 };
 
 /* One candidate answer and its evidence. */
@@ -183,6 +195,8 @@ struct kaslr_vmci_copy {
 	uint64_t kernel_offset;
 	int64_t phys_base;
 	int verified;			/* banner through its values equals the vmlinux's */
+	unsigned checks;		/* KASLR_V_* its values passed (kaslr_verify, no page tables) */
+	char why[160];			/* why it did not verify; "" when it did */
 };
 
 /* ---- paging (kaslr_core.c) ---------------------------------------- */
@@ -295,11 +309,44 @@ enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kasl
  * @copies:     array to fill
  * @max:        its size
  * @nr_ret:     number of copies found (may exceed @max: only @max stored)
- * @stop_first_verified: stop at the first copy that verifies against @vml
+ * @stop_first_verified: stop at the first copy that verifies against @vml;
+ *              if @max copies are stored by then, it replaces the last one
+ *
+ * Reads the first 16 bytes of every page, and the rest of a page only when
+ * those look like vmcoreinfo; no byte is read twice.
  */
 enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 				  struct kaslr_vmci_copy *copies, int max, int *nr_ret,
 				  int stop_first_verified);
+
+/**
+ * kaslr_ptscan - find top-level page tables in physical memory (Method 6)
+ * @cands:      array to fill, one KASLR_M_PTSCAN candidate (cpu -1) per
+ *              table tried, verified (status KASLR_OK) or not
+ * @max:        its size
+ * @nr_ret:     tables tried (may exceed @max: only @max stored; a verified
+ *              candidate found after that replaces the last one stored)
+ * @stop_first_verified: stop at the first table whose candidate verifies
+ *
+ * For dumps with neither usable registers nor a vmcoreinfo copy.  Reads
+ * entry 511 (8 bytes at +4088) of every page of ctx->ranges; only when it
+ * is a present table entry into the dump is the rest of the page read.
+ * A page is tried as a PGD when every entry is zero or such an entry, at
+ * most 128 of them in the user half, and the entries below 511 reach a
+ * present entry for START_KERNEL_MAP (4-level: PGD[511] -> PUD[510];
+ * 5-level: PGD[511] -> P4D[511] -> PUD[510]).  Tables with an empty user
+ * half (init_top_pgt) are tried as they are met; those with user entries
+ * (process PGDs) after the scan, fewest first.  Each try is Method 1 on
+ * that table, verified with kaslr_verify; a table whose entry 511 points
+ * where a table tried before did (all PGDs share the kernel half) is not
+ * tried again, nor counted.
+ *
+ * @returns KASLR_OK (at least one verified), KASLR_NOTFOUND (ctx->err says
+ * how many tables were found and why the first failed), KASLR_NODATA
+ * (ranges unknown), KASLR_NOMEM.
+ */
+enum kaslr_status kaslr_ptscan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+			       struct kaslr_candidate *cands, int max, int *nr_ret, int stop_first_verified);
 
 /* ---- driver (kaslr_core.c) ------------------------------------------ */
 
@@ -329,7 +376,9 @@ struct kaslr_report {
  * the registers are a kdump capture kernel's) if any, else the verified
  * candidate confirmed by the in-RAM vmcoreinfo if any, else the verified one
  * that most candidates agree with.  The memory scan runs only when no CPU
- * gave a verified candidate.  nr_agree counts the chosen one itself.
+ * gave a verified candidate, the page-table scan (kaslr_ptscan, stopping at
+ * the first verified table, followed by Methods 4 and 3 through it) only
+ * when nothing verified before it.  nr_agree counts the chosen one itself.
  *
  * @returns KASLR_OK, KASLR_NOTFOUND (nothing verified; ctx->err says what was
  * tried), KASLR_AMBIGUOUS (verified candidates disagree and nothing decides).

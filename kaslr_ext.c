@@ -158,6 +158,7 @@ checks_text(unsigned checks, char *buf, size_t len)
 		{ KASLR_V_BANNER, "linux_banner equal" },
 		{ KASLR_V_ALIGNED, "2 MiB aligned" },
 		{ KASLR_V_WINDOW, "in the 1 GiB window" },
+		{ KASLR_V_RELOC, "relocated pointers agree" },
 		{ KASLR_V_PAGETABLE, "page tables agree" },
 		{ KASLR_V_VMCOREINFO, "in-RAM vmcoreinfo agrees" },
 	};

@@ -1,0 +1,472 @@
+/*
+ * vmlinux.c - link-time values of a vmlinux, read with libelf
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One pass over .symtab collects every symbol the methods need; the
+ * linux_banner bytes come from the section that holds the symbol, the
+ * build-id from the NT_GNU_BUILD_ID note.  Nothing here knows about crash:
+ * the module and kaslr-find both call kaslr_vmlinux_open().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmlinux.h"
+
+/* A banner is "Linux version ... \n"; anything this large is not one. */
+#define BANNER_MAX	4096
+/* Size of a pointer: vmcoreinfo_data is "unsigned char *" since 4.13 (commit 203e9e41219b). */
+#define PTR_SIZE	8
+
+/* The symbols of struct kaslr_vmlinux, in order of preference per slot. */
+enum slot {
+	S_TEXT,
+	S_STEXT,
+	S_DIVIDE_ERROR,		/* asm_exc_divide_error: 5.8+ (commit 9d06c4027f21) */
+	S_DIVIDE_ERROR_OLD,	/* divide_error: before 5.8 */
+	S_IDT_TABLE,
+	S_LINUX_BANNER,
+	S_VMCOREINFO_DATA,
+	S_VMCOREINFO_SIZE,
+	S_SAVED_COMMAND_LINE,
+	S_PAGE_OFFSET_BASE,
+	S_INIT_TOP_PGT,		/* init_top_pgt: 4.13+ (commit 65ade2f872b4) */
+	S_INIT_LEVEL4_PGT,	/* init_level4_pgt: before 4.13 */
+	S_PTI_INIT,		/* pti_init: 4.15+ */
+	S_KAISER_INIT,		/* kaiser_init: the 4.4/4.9 stable backports of PTI */
+	S_SYS_CALL_TABLE,	/* relocation probe: a .rodata array of text pointers */
+	S_COUNT
+};
+
+static const char *const slot_names[S_COUNT] = {
+	[S_TEXT] = "_text",
+	[S_STEXT] = "_stext",
+	[S_DIVIDE_ERROR] = "asm_exc_divide_error",
+	[S_DIVIDE_ERROR_OLD] = "divide_error",
+	[S_IDT_TABLE] = "idt_table",
+	[S_LINUX_BANNER] = "linux_banner",
+	[S_VMCOREINFO_DATA] = "vmcoreinfo_data",
+	[S_VMCOREINFO_SIZE] = "vmcoreinfo_size",
+	[S_SAVED_COMMAND_LINE] = "saved_command_line",
+	[S_PAGE_OFFSET_BASE] = "page_offset_base",
+	[S_INIT_TOP_PGT] = "init_top_pgt",
+	[S_INIT_LEVEL4_PGT] = "init_level4_pgt",
+	[S_PTI_INIT] = "pti_init",
+	[S_KAISER_INIT] = "kaiser_init",
+	[S_SYS_CALL_TABLE] = "sys_call_table",
+};
+
+struct found {
+	GElf_Sym sym;
+	int have;		/* 0 none, 1 local, 2 global/weak */
+};
+
+/* An opened vmlinux: fd + libelf handle. */
+struct elf_file {
+	int fd;
+	Elf *elf;
+};
+
+static enum kaslr_status
+elf_file_open(const char *path, struct elf_file *ef, char *err, size_t errlen)
+{
+	GElf_Ehdr ehdr;
+
+	ef->fd = -1;
+	ef->elf = NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(err, errlen, "%s: libelf is unusable: %s", path, elf_errmsg(-1));
+		return KASLR_CORRUPT;
+	}
+	if ((ef->fd = open(path, O_RDONLY)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return KASLR_CORRUPT;
+	}
+	if (!(ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL))) {
+		snprintf(err, errlen, "%s: cannot read as ELF: %s", path, elf_errmsg(-1));
+		return KASLR_CORRUPT;
+	}
+	if (elf_kind(ef->elf) != ELF_K_ELF) {
+		snprintf(err, errlen, "%s: not an ELF file (a compressed vmlinuz? use the "
+			 "uncompressed vmlinux with symbols, e.g. from the -dbg package)", path);
+		return KASLR_NODATA;
+	}
+	if (gelf_getclass(ef->elf) != ELFCLASS64 || !gelf_getehdr(ef->elf, &ehdr) ||
+	    ehdr.e_machine != EM_X86_64) {
+		snprintf(err, errlen, "%s: not an x86_64 vmlinux (only 64-bit x86 kernels are "
+			 "supported)", path);
+		return KASLR_NODATA;
+	}
+	if (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN) {
+		snprintf(err, errlen, "%s: ELF type %u is not an executable: give the vmlinux, "
+			 "not a module or a core", path, (unsigned)ehdr.e_type);
+		return KASLR_NODATA;
+	}
+	return KASLR_OK;
+}
+
+static void
+elf_file_close(struct elf_file *ef)
+{
+	if (ef->elf)
+		elf_end(ef->elf);
+	if (ef->fd >= 0)
+		close(ef->fd);
+	ef->elf = NULL;
+	ef->fd = -1;
+}
+
+/* The SHT_SYMTAB section, or NULL. */
+static Elf_Scn *
+find_symtab(Elf *elf, GElf_Shdr *shdr_ret)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, shdr_ret) && shdr_ret->sh_type == SHT_SYMTAB)
+			return scn;
+	return NULL;
+}
+
+/*
+ * Walk .symtab once; @visit gets every named symbol and returns non-zero to
+ * stop.  @returns KASLR_OK, KASLR_NODATA (no .symtab), KASLR_CORRUPT.
+ */
+static enum kaslr_status
+symtab_walk(Elf *elf, const char *path, int (*visit)(void *arg, const char *name, const GElf_Sym *sym),
+	    void *arg, char *err, size_t errlen)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn;
+	Elf_Data *data = NULL;
+	int e;
+
+	if (!(scn = find_symtab(elf, &shdr))) {
+		snprintf(err, errlen, "%s: no symbol table (stripped?): use the unstripped vmlinux, "
+			 "e.g. from the kernel's -dbg package", path);
+		return KASLR_NODATA;
+	}
+	if (!shdr.sh_entsize) {
+		snprintf(err, errlen, "%s: symbol table has entry size 0", path);
+		return KASLR_CORRUPT;
+	}
+	(void)elf_errno();	/* clear any earlier error: only this walk's count */
+	while ((data = elf_getdata(scn, data))) {
+		size_t i, n = data->d_size / shdr.sh_entsize;
+
+		for (i = 0; i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			if (!sym.st_name || !(name = elf_strptr(elf, shdr.sh_link, sym.st_name)) || !*name)
+				continue;
+			if (visit(arg, name, &sym))
+				return KASLR_OK;
+		}
+	}
+	if ((e = elf_errno())) {
+		snprintf(err, errlen, "%s: cannot read the symbol table: %s", path, elf_errmsg(e));
+		return KASLR_CORRUPT;
+	}
+	return KASLR_OK;
+}
+
+static int
+collect_visit(void *arg, const char *name, const GElf_Sym *sym)
+{
+	struct found *f = arg;
+	int s, bind, rank;
+
+	/* Cheap reject: every wanted name starts with one of these letters. */
+	if (!strchr("_adilpsvk", name[0]))
+		return 0;
+	for (s = 0; s < S_COUNT; s++)
+		if (!strcmp(name, slot_names[s]))
+			break;
+	if (s == S_COUNT || sym->st_shndx == SHN_UNDEF)
+		return 0;
+	/* A global definition wins over a file-local one of the same name. */
+	bind = GELF_ST_BIND(sym->st_info);
+	rank = bind == STB_GLOBAL || bind == STB_WEAK ? 2 : 1;
+	if (rank > f[s].have) {
+		f[s].sym = *sym;
+		f[s].have = rank;
+	}
+	return 0;
+}
+
+/* Section header of @ndx, or -1. */
+static int
+section_of(Elf *elf, size_t ndx, GElf_Shdr *shdr_ret, const char **name_ret)
+{
+	Elf_Scn *scn;
+	size_t shstrndx;
+
+	if (!(scn = elf_getscn(elf, ndx)) || !gelf_getshdr(scn, shdr_ret))
+		return -1;
+	*name_ret = NULL;
+	if (elf_getshdrstrndx(elf, &shstrndx) == 0)
+		*name_ret = elf_strptr(elf, shstrndx, shdr_ret->sh_name);
+	if (!*name_ret)
+		*name_ret = "(unnamed section)";
+	return 0;
+}
+
+/*
+ * Read the full linux_banner from the file.  The symbol is a char array
+ * (init/version.c) whose st_size counts the NUL.
+ */
+static enum kaslr_status
+read_banner(struct elf_file *ef, const char *path, const GElf_Sym *sym, struct kaslr_vmlinux *vml,
+	    char *err, size_t errlen)
+{
+	GElf_Shdr shdr;
+	const char *sname;
+	uint64_t off;
+	size_t len;
+	char *buf;
+	ssize_t got;
+
+	if (sym->st_shndx >= SHN_LORESERVE || section_of(ef->elf, sym->st_shndx, &shdr, &sname) < 0) {
+		snprintf(err, errlen, "%s: linux_banner is not in a section (st_shndx %u)", path,
+			 (unsigned)sym->st_shndx);
+		return KASLR_CORRUPT;
+	}
+	if (shdr.sh_type == SHT_NOBITS) {
+		snprintf(err, errlen, "%s: vmlinux has no contents for %s (a debuginfo-only file?): "
+			 "use the full vmlinux, not one made with objcopy --only-keep-debug", path, sname);
+		return KASLR_NODATA;
+	}
+	if (shdr.sh_flags & SHF_COMPRESSED) {
+		snprintf(err, errlen, "%s: section %s is compressed: decompress the vmlinux with "
+			 "objcopy --decompress-debug-sections", path, sname);
+		return KASLR_NODATA;
+	}
+	len = sym->st_size ? sym->st_size : BANNER_MAX;
+	if (len > BANNER_MAX)
+		len = BANNER_MAX;
+	if (sym->st_value < shdr.sh_addr || sym->st_value - shdr.sh_addr >= shdr.sh_size) {
+		snprintf(err, errlen, "%s: linux_banner (0x%llx) lies outside its section %s", path,
+			 (unsigned long long)sym->st_value, sname);
+		return KASLR_CORRUPT;
+	}
+	off = sym->st_value - shdr.sh_addr;
+	if (len > shdr.sh_size - off)
+		len = shdr.sh_size - off;
+	if (!(buf = malloc(len + 1))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return KASLR_NOMEM;
+	}
+	got = pread(ef->fd, buf, len, (off_t)(shdr.sh_offset + off));
+	if (got != (ssize_t)len) {
+		snprintf(err, errlen, "%s: cannot read linux_banner from %s: %s", path, sname,
+			 got < 0 ? strerror(errno) : "file is truncated");
+		free(buf);
+		return KASLR_CORRUPT;
+	}
+	buf[len] = '\0';
+	/* The banner ends at its NUL (st_size counts it; without st_size we read ahead). */
+	len = strnlen(buf, len);
+	if (len < 14 || memcmp(buf, "Linux version ", 14)) {
+		snprintf(err, errlen, "%s: linux_banner does not start with \"Linux version \": "
+			 "not a Linux vmlinux, or a corrupt one", path);
+		free(buf);
+		return KASLR_CORRUPT;
+	}
+	vml->banner = buf;
+	vml->banner_len = len;
+	/* uts release: the token after "Linux version ", at most 64 bytes (__NEW_UTS_LEN). */
+	{
+		const char *p = buf + 14;
+		size_t n = strcspn(p, " \n");
+
+		if (n >= sizeof(vml->osrelease))
+			n = sizeof(vml->osrelease) - 1;
+		memcpy(vml->osrelease, p, n);
+		vml->osrelease[n] = '\0';
+	}
+	return KASLR_OK;
+}
+
+/*
+ * The relocation probe: the first entries of sys_call_table as the file
+ * holds them.  Only entries that point into the image count (a table of
+ * anything else would not be relocated).  No probe is not an error.
+ */
+static void
+read_reloc_probe(struct elf_file *ef, const GElf_Sym *sym, struct kaslr_vmlinux *vml)
+{
+	GElf_Shdr shdr;
+	const char *sname;
+	unsigned char buf[sizeof(vml->reloc_probe)];
+	uint64_t off;
+	size_t i;
+
+	if (sym->st_shndx >= SHN_LORESERVE || section_of(ef->elf, sym->st_shndx, &shdr, &sname) < 0 ||
+	    shdr.sh_type == SHT_NOBITS || (shdr.sh_flags & SHF_COMPRESSED) ||
+	    sym->st_size < sizeof(buf) || sym->st_value < shdr.sh_addr ||
+	    sym->st_value - shdr.sh_addr + sizeof(buf) > shdr.sh_size)
+		return;
+	off = sym->st_value - shdr.sh_addr;
+	if (pread(ef->fd, buf, sizeof(buf), (off_t)(shdr.sh_offset + off)) != (ssize_t)sizeof(buf))
+		return;
+	for (i = 0; i < sizeof(buf) / 8; i++) {
+		uint64_t v = 0;
+		int b;
+
+		for (b = 7; b >= 0; b--)
+			v = v << 8 | buf[i * 8 + b];
+		if (v < START_KERNEL_MAP || v >= START_KERNEL_MAP + KERNEL_IMAGE_SIZE)
+			return;
+		vml->reloc_probe[i] = v;
+	}
+	vml->reloc_probe_vaddr = sym->st_value;
+	vml->nr_reloc_probe = (int)(sizeof(buf) / 8);
+}
+
+/* The GNU build-id as lowercase hex into vml->build_id; leaves "" if there is none. */
+static void
+read_build_id(Elf *elf, struct kaslr_vmlinux *vml)
+{
+	static const char hex[] = "0123456789abcdef";
+	Elf_Scn *scn = NULL;
+
+	vml->build_id[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr shdr;
+		Elf_Data *data;
+		GElf_Nhdr nhdr;
+		size_t off = 0, name_off, desc_off;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+			continue;
+		while ((off = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
+			const unsigned char *desc = (const unsigned char *)data->d_buf + desc_off;
+			size_t i, n;
+
+			if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 ||
+			    memcmp((const char *)data->d_buf + name_off, "GNU", 4) || !nhdr.n_descsz)
+				continue;
+			n = nhdr.n_descsz;
+			if (n > (sizeof(vml->build_id) - 1) / 2)
+				n = (sizeof(vml->build_id) - 1) / 2;
+			for (i = 0; i < n; i++) {
+				vml->build_id[2 * i] = hex[desc[i] >> 4];
+				vml->build_id[2 * i + 1] = hex[desc[i] & 15];
+			}
+			vml->build_id[2 * n] = '\0';
+			return;
+		}
+	}
+}
+
+static uint64_t
+slot_value(const struct found *f, enum slot s)
+{
+	return f[s].have ? f[s].sym.st_value : 0;
+}
+
+enum kaslr_status
+kaslr_vmlinux_open(const char *path, struct kaslr_vmlinux *vml, char *err, size_t errlen)
+{
+	struct elf_file ef;
+	struct found f[S_COUNT];
+	enum kaslr_status st;
+
+	memset(vml, 0, sizeof(*vml));
+	memset(f, 0, sizeof(f));
+	if ((st = elf_file_open(path, &ef, err, errlen)) != KASLR_OK)
+		goto out;
+	if ((st = symtab_walk(ef.elf, path, collect_visit, f, err, errlen)) != KASLR_OK)
+		goto out;
+	if (!f[S_TEXT].have && !f[S_STEXT].have) {
+		snprintf(err, errlen, "%s: no _text or _stext symbol: not a Linux vmlinux", path);
+		st = KASLR_NODATA;
+		goto out;
+	}
+	if (!f[S_LINUX_BANNER].have) {
+		snprintf(err, errlen, "%s: no linux_banner symbol: nothing to verify a result against "
+			 "(not a Linux vmlinux?)", path);
+		st = KASLR_NODATA;
+		goto out;
+	}
+
+	vml->text = slot_value(f, S_TEXT);
+	vml->stext = slot_value(f, S_STEXT);
+	vml->divide_error = f[S_DIVIDE_ERROR].have ? slot_value(f, S_DIVIDE_ERROR)
+						   : slot_value(f, S_DIVIDE_ERROR_OLD);
+	vml->idt_table = slot_value(f, S_IDT_TABLE);
+	vml->linux_banner = slot_value(f, S_LINUX_BANNER);
+	vml->vmcoreinfo_data = slot_value(f, S_VMCOREINFO_DATA);
+	// Before 4.13 vmcoreinfo_data was the char array itself; since commit
+	// 203e9e41219b it is a pointer to a separately allocated page.
+	vml->vmcoreinfo_data_is_array = f[S_VMCOREINFO_DATA].have &&
+		GELF_ST_TYPE(f[S_VMCOREINFO_DATA].sym.st_info) == STT_OBJECT &&
+		f[S_VMCOREINFO_DATA].sym.st_size > PTR_SIZE;
+	vml->vmcoreinfo_size = slot_value(f, S_VMCOREINFO_SIZE);
+	vml->saved_command_line = slot_value(f, S_SAVED_COMMAND_LINE);
+	vml->page_offset_base = slot_value(f, S_PAGE_OFFSET_BASE);
+	vml->init_top_pgt = f[S_INIT_TOP_PGT].have ? slot_value(f, S_INIT_TOP_PGT)
+						   : slot_value(f, S_INIT_LEVEL4_PGT);
+	vml->has_pti = f[S_PTI_INIT].have || f[S_KAISER_INIT].have;
+
+	if ((st = read_banner(&ef, path, &f[S_LINUX_BANNER].sym, vml, err, errlen)) != KASLR_OK)
+		goto out;
+	read_build_id(ef.elf, vml);
+	if (f[S_SYS_CALL_TABLE].have)
+		read_reloc_probe(&ef, &f[S_SYS_CALL_TABLE].sym, vml);
+out:
+	elf_file_close(&ef);
+	if (st != KASLR_OK)
+		kaslr_vmlinux_close(vml);
+	return st;
+}
+
+struct lookup {
+	const char *name;
+	uint64_t value;
+	int have;
+};
+
+static int
+lookup_visit(void *arg, const char *name, const GElf_Sym *sym)
+{
+	struct lookup *l = arg;
+	int bind = GELF_ST_BIND(sym->st_info);
+
+	if (sym->st_shndx == SHN_UNDEF || strcmp(name, l->name))
+		return 0;
+	l->value = sym->st_value;
+	l->have = 1;
+	/* A global definition is final; a local one may still be overridden. */
+	return bind == STB_GLOBAL || bind == STB_WEAK;
+}
+
+uint64_t
+kaslr_vmlinux_symbol(const char *path, const char *name)
+{
+	struct elf_file ef;
+	struct lookup l = { name, 0, 0 };
+	char err[KASLR_ERRLEN];
+
+	if (elf_file_open(path, &ef, err, sizeof(err)) == KASLR_OK)
+		symtab_walk(ef.elf, path, lookup_visit, &l, err, sizeof(err));
+	elf_file_close(&ef);
+	return l.have ? l.value : 0;
+}
+
+void
+kaslr_vmlinux_close(struct kaslr_vmlinux *vml)
+{
+	free((char *)vml->banner);
+	memset(vml, 0, sizeof(*vml));
+}

@@ -1,0 +1,625 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (C) 2026 The kaslr.so authors
+#
+# tests/lab/lab.sh - the real-dump lab: Debian cloud kernels booted under QEMU
+# (TCG) with KASLR, dumped over QMP, with ground truth recorded inside the guest.
+#
+# Usage: lab.sh COMMAND [ARGS]
+#   setup                 apt-get install whatever the lab, build and tests need
+#   kernel SUITE          fetch the newest cloud kernel + vmlinux of SUITE
+#                         (bookworm, trixie, bullseye); prints its kver
+#   initramfs KVER        build the busybox initramfs of a fetched kernel
+#   boot KVER [--vmcoreinfo] [--nokaslr] [--mem MB] [--name NAME]
+#                         boot once, take idle and panic dumps; prints the dir
+#   dumps [SUITE...]      kernel + initramfs + vmci and novmci boots per suite
+#                         (default $KASLR_LAB_SUITES or "bookworm trixie");
+#                         prints the dump dirs, rewrites $LAB/dumps/index
+#   all                   setup + dumps
+#   gc                    delete kernels and dumps no SUITE.current names
+#   path                  print the lab directory
+#
+# Environment:
+#   KASLR_LAB_DIR         lab directory (default ${XDG_CACHE_HOME:-~/.cache}/kaslr-lab)
+#   KASLR_LAB_SUITES      suites of `dumps` (default "bookworm trixie")
+#   KASLR_LAB_KVER_<SUITE> pin a kernel, e.g. KASLR_LAB_KVER_TRIXIE=6.12.57+deb13-cloud-amd64
+#   KASLR_LAB_REFRESH=1   look for a newer kernel even when one is cached
+#   KASLR_LAB_APT_KEYRING keyring for the private apt configurations (testing)
+#
+# Layout of $LAB:
+#   apt/SUITE/            private apt configuration and lists of a non-system suite
+#   kernels/SUITE.current kver of the suite's current kernel
+#   kernels/KVER/         vmlinuz vmlinux qemu_fw_cfg.ko (+ deps) modules release
+#                         packages initrd.cpio.gz initrd.stamp
+#   dumps/KVER/NAME/      idle.elf idle.kdump panic.elf panic.kdump
+#                         {idle,panic}-noqemu.elf {idle,panic}-nonotes.elf
+#                         truth.env guest.env serial.log qemu.log qemu.cmdline DONE
+#   dumps/index           one dump dir per line, for every current kernel
+#
+# Everything is cached: a warm run downloads nothing and boots nothing.  Any
+# failure ends with one "lab.sh: error: ..." line on stderr and exit status 1;
+# nothing is ever skipped silently.  Progress goes to stderr, results to stdout.
+set -euo pipefail
+shopt -s nullglob
+
+PROG=lab.sh
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
+DEFAULT_SUITES="bookworm trixie"
+GUEST_CMDLINE="console=ttyS0 panic=0"
+PKGS=(crash qemu-system-x86 busybox-static cpio makedumpfile xz-utils zstd kmod
+	libelf-dev libkdumpfile-dev gcc make python3 clang binutils debootstrap)
+
+die() {
+	printf '%s: error: %s\n' "$PROG" "$*" >&2
+	exit 1
+}
+note() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+set -E
+trap 'die "unexpected failure (line $LINENO, exit $?): $BASH_COMMAND"' ERR
+
+# need CMD... - every command must exist, else tell the user to run setup.
+need() {
+	local c
+	for c; do
+		command -v "$c" >/dev/null || die "'$c' not found: run 'tests/lab/lab.sh setup' (as root)"
+	done
+}
+
+# lock - one lab.sh at a time per lab directory (others wait up to an hour).
+lock() {
+	mkdir -p "$LAB" || die "cannot create $LAB"
+	exec 9>"$LAB/.lock"
+	flock -w 3600 9 || die "$LAB is locked by another lab.sh for over an hour"
+}
+
+###########################################################################
+# setup
+
+cmd_setup() {
+	local missing=() p
+	for p in "${PKGS[@]}"; do
+		[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] || missing+=("$p")
+	done
+	if [ ${#missing[@]} = 0 ]; then
+		note "setup: all ${#PKGS[@]} packages are installed"
+		return
+	fi
+	[ "$(id -u)" = 0 ] || die "setup: must be root to install: ${missing[*]}"
+	note "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >&2 || die "setup: apt-get update failed"
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		die "setup: apt-get install ${missing[*]} failed"
+}
+
+###########################################################################
+# apt: the system's configuration for its own release, private ones for others
+
+# shellcheck disable=SC1091
+SYS_CODENAME=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || SYS_CODENAME=
+APT_OPTS=()	# set by apt_config: options selecting a suite's configuration
+
+# kernel_prefix SUITE - the upstream series of the suite's kernel ABI names.
+kernel_prefix() {
+	case $1 in
+	bullseye) echo "5.10.0-" ;;
+	bookworm) echo "6.1.0-" ;;
+	trixie) echo "6.12." ;;
+	*) die "unknown suite '$1' (known: bullseye bookworm trixie)" ;;
+	esac
+}
+
+# archive_keyring - path of the installed Debian archive keyring.
+archive_keyring() {
+	local k
+	k=$(dpkg -L debian-archive-keyring 2>/dev/null | grep '/debian-archive-keyring\.gpg$' | head -n1) ||
+		die "debian-archive-keyring is not installed"
+	echo "$k"
+}
+
+# fresh_keyring - the newest debian-archive-keyring the system's mirrors offer
+# (bookworm-updates or -backports when configured), unpacked under $LAB/apt.
+# Used when the installed keyring cannot verify a newer suite.
+fresh_keyring() {
+	local d=$LAB/apt/keyring ver
+	rm -rf "$d" && mkdir -p "$d/root"
+	ver=$(apt-cache madison debian-archive-keyring | awk '{print $3}' |
+		sort -V -r | head -n1) || true
+	[ -n "$ver" ] || die "no debian-archive-keyring in the system's apt lists"
+	(cd "$d" && apt-get -o APT::Sandbox::User=root -q download "debian-archive-keyring=$ver") >&2 ||
+		die "cannot download debian-archive-keyring $ver"
+	dpkg-deb -x "$d"/debian-archive-keyring_*.deb "$d/root" ||
+		die "cannot unpack debian-archive-keyring $ver"
+	FRESH_KEYRING=$(find "$d/root" -name debian-archive-keyring.gpg | head -n1)
+	[ -n "$FRESH_KEYRING" ] || die "debian-archive-keyring $ver has no debian-archive-keyring.gpg"
+	note "using debian-archive-keyring $ver from the system's mirrors"
+}
+
+# apt_config SUITE - set APT_OPTS for SUITE: nothing for the system's own
+# release, else a private configuration under $LAB/apt/SUITE whose sources
+# point at the system's mirrors (never at a hard-coded host).
+apt_config() {
+	local suite=$1 dir mirrors kind uri key keyring
+	APT_OPTS=()
+	[ "$suite" = "$SYS_CODENAME" ] && return
+	dir=$LAB/apt/$suite
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/empty"
+	mirrors=$(python3 "$HERE/apt-sources.py") || die "cannot find the system's Debian mirror in its apt configuration"
+	: >"$dir/sources.list.tmp"
+	while read -r kind uri key; do
+		# Keyring: a fresher one fetched by apt_update, else the override,
+		# else the system entry's Signed-By, else the installed archive keyring.
+		keyring=${FRESH_KEYRING:-${KASLR_LAB_APT_KEYRING:-}}
+		if [ -z "$keyring" ]; then
+			if [ "$key" != - ]; then keyring=$key; else keyring=$(archive_keyring); fi
+		fi
+		case $kind in
+		main) echo "deb [signed-by=$keyring] $uri $suite main" ;;
+		security) echo "deb [signed-by=$keyring] $uri $suite-security main" ;;
+		esac >>"$dir/sources.list.tmp"
+	done <<<"$mirrors"
+	mv "$dir/sources.list.tmp" "$dir/sources.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=$dir/empty"
+		-o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=$dir/empty"
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+		-o "Dir::State::status=/dev/null" -o "Acquire::Languages=none")
+}
+
+# apt_update SUITE - refresh SUITE's package lists (private lists for a
+# non-system suite; the system's lists otherwise).  Signatures are always
+# checked; if the installed keyring cannot verify the suite, retry once with
+# the newest keyring package of the system's mirrors.
+apt_update() {
+	local suite=$1 log
+	apt_config "$suite"
+	log=$LAB/tmp/apt-update-$suite.log
+	mkdir -p "$LAB/tmp"
+	note "apt-get update ($suite)"
+	if apt-get "${APT_OPTS[@]}" -q --error-on=any update >"$log" 2>&1; then
+		rm -f "$log"
+		return
+	fi
+	if [ ${#APT_OPTS[@]} != 0 ] && [ -z "${FRESH_KEYRING:-}" ] &&
+		grep -qE "NO_PUBKEY|EXPKEYSIG|not signed|signatures couldn't be verified|Signed-By" "$log"; then
+		note "the installed keyring cannot verify $suite; trying a newer debian-archive-keyring"
+		fresh_keyring
+		apt_config "$suite"
+		if apt-get "${APT_OPTS[@]}" -q --error-on=any update >"$log" 2>&1; then
+			rm -f "$log"
+			return
+		fi
+	fi
+	cat "$log" >&2
+	die "apt-get update for $suite failed: $(grep -E '^(E|W):' "$log" | tail -n1)"
+}
+
+# kernel_candidates SUITE - set KVERS to SUITE's cloud kernels whose
+# -unsigned image and -dbg packages both appear in the current lists, newest
+# first; false when there is none.
+kernel_candidates() {
+	local suite=$1 prefix re pkgs=() pkg abi v i
+	local -A ver=()
+	prefix=$(kernel_prefix "$suite") || exit 1
+	re="^linux-image-${prefix//./\\.}[0-9][0-9A-Za-z.+~]*-cloud-amd64-(unsigned|dbg)\$"
+	mapfile -t pkgs < <(apt-cache "${APT_OPTS[@]}" pkgnames linux-image- 2>/dev/null | grep -E "$re")
+	KVERS=()
+	[ ${#pkgs[@]} != 0 ] || return 1
+	# One madison call for all candidates (apt-cache is slow to start):
+	# "package | version | source" per available version, newest first.
+	while IFS='|' read -r pkg v _; do
+		pkg=${pkg// /} v=${v// /}
+		[ -n "${ver[$pkg]:-}" ] || ver[$pkg]=$v
+	done < <(apt-cache "${APT_OPTS[@]}" madison "${pkgs[@]}" 2>/dev/null)
+	for pkg in "${!ver[@]}"; do
+		[[ $pkg == *-unsigned ]] || continue
+		abi=${pkg#linux-image-} abi=${abi%-unsigned}
+		[ -n "${ver[linux-image-$abi-dbg]:-}" ] || continue
+		# Insert by package version (dpkg's ordering), newest first.
+		v=${ver[$pkg]}
+		for ((i = 0; i < ${#KVERS[@]}; i++)); do
+			dpkg --compare-versions "$v" gt "${ver[linux-image-${KVERS[i]}-unsigned]}" && break
+		done
+		KVERS=("${KVERS[@]:0:i}" "$abi" "${KVERS[@]:i}")
+	done
+	[ ${#KVERS[@]} != 0 ]
+}
+
+# pick_kernel SUITE - set KVER to the newest candidate of SUITE that is in
+# the lab or can be fetched.  A mirror may list packages it no longer (or not
+# yet) serves: then the next older candidates are tried, loudly, up to 5.
+pick_kernel() {
+	local suite=$1 kv
+	kernel_candidates "$suite" || return 1
+	for kv in "${KVERS[@]:0:5}"; do
+		if kernel_complete "$kv" || fetch_kernel "$suite" "$kv"; then
+			KVER=$kv
+			return 0
+		fi
+		note "WARNING: $kv is listed in $suite but its packages cannot be downloaded; trying an older one"
+	done
+	return 1
+}
+
+###########################################################################
+# kernel
+
+# kernel_complete KVER - true when $LAB/kernels/KVER was fully extracted.
+kernel_complete() { [ -s "$LAB/kernels/$1/release" ] && [ -s "$LAB/kernels/$1/vmlinux" ]; }
+
+# modules_in_order DEPFILE MOD - print MOD's dependencies (recursively, the
+# deepest first, as modprobe loads them) and then MOD, one path a line.
+modules_in_order() {
+	local depfile=$1 mod=$2 line deps=() i
+	line=$(awk -F: -v m="$mod" '$1 == m { print $2; found = 1; exit } END { exit !found }' "$depfile") ||
+		{ echo "$mod is not in modules.dep" >&2; return 1; }
+	read -r -a deps <<<"$line"
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		modules_in_order "$depfile" "${deps[i]}" || return 1
+	done
+	echo "$mod"
+}
+
+# copy_module SRC DSTDIR - copy a module, decompressing .ko.xz/.ko.zst/.ko.gz;
+# prints the resulting file name.
+copy_module() {
+	local src=$1 dst=$2 base
+	base=$(basename "$src")
+	case $base in
+	*.ko.xz) xz -dc "$src" >"$dst/${base%.xz}" && echo "${base%.xz}" ;;
+	*.ko.zst) zstd -q -dc "$src" >"$dst/${base%.zst}" && echo "${base%.zst}" ;;
+	*.ko.gz) gzip -dc "$src" >"$dst/${base%.gz}" && echo "${base%.gz}" ;;
+	*.ko) cp "$src" "$dst/$base" && echo "$base" ;;
+	*) die "unexpected module file $src" ;;
+	esac
+}
+
+# fetch_kernel SUITE KVER - download and unpack KVER's image and -dbg packages
+# into $LAB/kernels/KVER.  Returns 1 if the download fails (the caller decides
+# what next); every later failure is fatal.
+fetch_kernel() {
+	local suite=$1 kver=$2 kdir tmp img dbg imgdeb dbgdeb mods root member m order dep
+	kdir=$LAB/kernels/$kver
+	kernel_complete "$kver" && return
+	img=linux-image-$kver-unsigned dbg=linux-image-$kver-dbg
+	tmp=$LAB/tmp/kernel-$kver
+	rm -rf "$tmp" "$kdir" "$kdir.part"
+	mkdir -p "$tmp/root" "$tmp/dbg" "$kdir.part"
+	local t0=$SECONDS
+	note "downloading $img and $dbg ($suite)"
+	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" -o APT::Sandbox::User=root -q download "$img" "$dbg") >&2; then
+		rm -rf "$tmp" "$kdir.part"
+		return 1
+	fi
+	imgdeb=$(echo "$tmp/${img}"_*.deb) dbgdeb=$(echo "$tmp/${dbg}"_*.deb)
+	[ -f "$imgdeb" ] && [ -f "$dbgdeb" ] || die "apt-get download left no $img/$dbg .deb in $tmp"
+	note "downloaded in $((SECONDS - t0)) s: $(du -ch "$imgdeb" "$dbgdeb" | tail -n1 | cut -f1)"
+
+	# The image: vmlinuz and the fw_cfg module with its dependencies.
+	root=$tmp/root
+	dpkg-deb -x "$imgdeb" "$root" || die "cannot unpack $imgdeb"
+	cp "$root/boot/vmlinuz-$kver" "$kdir.part/vmlinuz" || die "$img has no /boot/vmlinuz-$kver"
+	# modules.dep is made by depmod at install time, not shipped: make it.
+	# Trixie ships modules under /usr/lib/modules; bookworm's depmod looks in /lib.
+	if [ ! -d "$root/lib/modules/$kver" ] && [ -d "$root/usr/lib/modules/$kver" ]; then
+		mkdir -p "$root/lib/modules"
+		ln -s "../../usr/lib/modules/$kver" "$root/lib/modules/$kver"
+	fi
+	mods=$root/lib/modules/$kver
+	[ -d "$mods" ] || die "$img has no modules directory for $kver"
+	depmod -b "$root" "$kver" || die "depmod failed on $img"
+	m=$(grep -oE '^[^:]*/qemu_fw_cfg\.ko(\.xz|\.zst|\.gz)?:' "$mods/modules.dep" | head -n1) || true
+	: >"$kdir.part/modules"
+	if [ -n "$m" ]; then
+		order=$(modules_in_order "$mods/modules.dep" "${m%:}") ||
+			die "cannot resolve the dependencies of qemu_fw_cfg in $img's modules.dep"
+		for dep in $order; do
+			copy_module "$mods/$dep" "$kdir.part" >>"$kdir.part/modules" ||
+				die "cannot copy module $dep"
+		done
+		note "fw_cfg modules (load order): $(tr '\n' ' ' <"$kdir.part/modules")"
+	elif grep -q '/qemu_fw_cfg\.ko$' "$mods/modules.builtin" 2>/dev/null; then
+		note "qemu_fw_cfg is built into $kver: no module to load"
+	else
+		die "$img has no qemu_fw_cfg module (needed for the vmcoreinfo device)"
+	fi
+
+	# The debug package: only its vmlinux.  --occurrence stops tar at the
+	# member; dpkg-deb then dies of SIGPIPE, which is expected (hence "|| true").
+	member=./usr/lib/debug/boot/vmlinux-$kver
+	t0=$SECONDS
+	{ dpkg-deb --fsys-tarfile "$dbgdeb" 2>/dev/null || true; } |
+		tar -x -C "$tmp/dbg" --occurrence=1 "$member" ||
+		die "cannot extract $member from $(basename "$dbgdeb")"
+	mv "$tmp/dbg/$member" "$kdir.part/vmlinux" || die "no $member in $(basename "$dbgdeb")"
+	note "vmlinux extracted in $((SECONDS - t0)) s"
+	python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import elfnotes; elfnotes.symbol_value(sys.argv[2], "_text")' \
+		"$HERE" "$kdir.part/vmlinux" || die "$member has no usable symbol table"
+
+	printf '%s\n' "$(basename "$imgdeb")" "$(basename "$dbgdeb")" >"$kdir.part/packages"
+	echo "$kver" >"$kdir.part/release"
+	mv "$kdir.part" "$kdir"
+	rm -rf "$tmp"
+}
+
+# resolve_kernel SUITE - set KVER to SUITE's kernel, fetching it if needed:
+# KASLR_LAB_KVER_<SUITE> if set, else the cached SUITE.current, else (or with
+# KASLR_LAB_REFRESH=1) the newest one the suite's mirror serves.
+resolve_kernel() {
+	local suite=$1 pinvar cur prefix refresh=${KASLR_LAB_REFRESH:-0}
+	prefix=$(kernel_prefix "$suite") || exit 1
+	pinvar=KASLR_LAB_KVER_${suite^^}
+	cur=$LAB/kernels/$suite.current
+	mkdir -p "$LAB/kernels"
+	if [ -n "${!pinvar:-}" ]; then
+		KVER=${!pinvar}
+		[[ $KVER == "$prefix"*-cloud-amd64 ]] ||
+			die "$pinvar=$KVER is not a $suite cloud kernel (${prefix}*-cloud-amd64)"
+		if ! kernel_complete "$KVER"; then
+			if [ "$suite" = "$SYS_CODENAME" ]; then apt_config "$suite"; else apt_update "$suite"; fi
+			fetch_kernel "$suite" "$KVER" ||
+				{ [ "$suite" = "$SYS_CODENAME" ] && apt_update "$suite" && fetch_kernel "$suite" "$KVER"; } ||
+				die "cannot download linux-image-$KVER-unsigned and -dbg ($pinvar) from $suite"
+		fi
+	elif [ -s "$cur" ] && [ "$refresh" != 1 ] && kernel_complete "$(cat "$cur")"; then
+		KVER=$(cat "$cur")
+		return
+	elif [ "$suite" = "$SYS_CODENAME" ] && [ "$refresh" != 1 ]; then
+		# The system's own lists as they are; refreshed once if they are stale.
+		apt_config "$suite"
+		pick_kernel "$suite" || { apt_update "$suite" && pick_kernel "$suite"; } ||
+			die "no downloadable linux-image-${prefix}*-cloud-amd64-unsigned with its -dbg in $suite"
+	else
+		apt_update "$suite"
+		pick_kernel "$suite" ||
+			die "no downloadable linux-image-${prefix}*-cloud-amd64-unsigned with its -dbg in $suite"
+	fi
+	echo "$KVER" >"$cur.tmp" && mv "$cur.tmp" "$cur"
+}
+
+cmd_kernel() {
+	[ $# = 1 ] || die "usage: lab.sh kernel SUITE"
+	need apt-get apt-cache dpkg-deb tar depmod xz zstd python3
+	resolve_kernel "$1"
+	echo "$KVER"
+}
+
+###########################################################################
+# initramfs
+
+# The guest's /init.  It prints its ground truth as "LAB: key=value" lines,
+# then "LAB: READY", then obeys commands read from the serial console.
+# Keep the keys in step with GUEST_KEYS in truth.py.
+guest_init() {
+	cat <<'EOF'
+#!/bin/sh
+# /init of the kaslr.so lab guest (generated by tests/lab/lab.sh)
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# Talk on the first serial port, whatever /dev/console turned out to be.
+exec 0</dev/ttyS0 1>/dev/ttyS0 2>&1
+echo 1 >/proc/sys/kernel/printk		# only emergencies interleave with our lines
+echo 0 >/proc/sys/kernel/kptr_restrict	# real addresses in /proc/kallsyms
+echo 1 >/proc/sys/kernel/sysrq
+for m in $(cat /lib/modules/load-order); do
+	insmod "/lib/modules/$m" || echo "LAB: insmod_failed=$m"
+done
+ksym() { grep -m1 " $1\$" /proc/kallsyms | cut -d' ' -f1; }
+echo "LAB: release=$(uname -r)"
+echo "LAB: _text=$(ksym _text)"
+echo "LAB: _stext=$(ksym _stext)"
+echo "LAB: kernel_code=$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : Kernel code$/\1/p' /proc/iomem | head -n1)"
+if [ -d /sys/firmware/qemu_fw_cfg ]; then echo "LAB: fw_cfg=yes"; else echo "LAB: fw_cfg=no"; fi
+echo "LAB: ncpus=$(grep -c '^processor' /proc/cpuinfo)"
+echo "LAB: READY"
+while :; do
+	read -r cmd || { sleep 1; continue; }
+	case $cmd in
+	panic) echo "LAB: panicking"; echo c >/proc/sysrq-trigger ;;
+	poweroff) poweroff -f ;;
+	ping) echo "LAB: pong" ;;
+	'') ;;
+	*) echo "LAB: unknown-command=$cmd" ;;
+	esac
+done
+EOF
+}
+
+# build_initramfs KVER - $LAB/kernels/KVER/initrd.cpio.gz, rebuilt only when
+# /init, busybox or the modules changed (initrd.stamp).
+build_initramfs() {
+	local kver=$1 kdir busybox root stamp m
+	kdir=$LAB/kernels/$kver
+	kernel_complete "$kver" || die "kernel $kver is not in the lab: run 'lab.sh kernel SUITE' first"
+	busybox=$(command -v busybox) || die "busybox not found: run 'tests/lab/lab.sh setup'"
+	readelf -l "$busybox" | grep -q INTERP && die "$busybox is not static: install busybox-static"
+	stamp=$( {
+		guest_init
+		sha256sum "$busybox" | cut -d' ' -f1
+		cat "$kdir/modules"
+		while read -r m; do sha256sum "$kdir/$m" | cut -d' ' -f1; done <"$kdir/modules"
+	} | sha256sum | cut -d' ' -f1)
+	if [ -s "$kdir/initrd.cpio.gz" ] && [ "$(cat "$kdir/initrd.stamp" 2>/dev/null)" = "$stamp" ]; then
+		return
+	fi
+	need cpio gzip
+	root=$LAB/tmp/initramfs-$kver
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,lib/modules}
+	cp "$busybox" "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	guest_init >"$root/init"
+	chmod 755 "$root/init"
+	# The kernel opens /dev/console before /init runs; give it one.
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || note "cannot mknod dev/console (not root?): relying on /dev/ttyS0"
+	while read -r m; do cp "$kdir/$m" "$root/lib/modules/"; done <"$kdir/modules"
+	cp "$kdir/modules" "$root/lib/modules/load-order"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) \
+		>"$kdir/initrd.cpio.gz.tmp" || die "cannot build the initramfs of $kver"
+	mv "$kdir/initrd.cpio.gz.tmp" "$kdir/initrd.cpio.gz"
+	echo "$stamp" >"$kdir/initrd.stamp"
+	rm -rf "$root"
+	note "initramfs of $kver built"
+}
+
+cmd_initramfs() {
+	[ $# = 1 ] || die "usage: lab.sh initramfs KVER"
+	build_initramfs "$1"
+	echo "$LAB/kernels/$1/initrd.cpio.gz"
+}
+
+###########################################################################
+# boot
+
+# boot KVER [--vmcoreinfo] [--nokaslr] [--mem MB] [--name NAME] - one boot
+# and its dumps in $LAB/dumps/KVER/NAME; sets BOOT_DIR.  A dir without DONE is
+# remade from scratch.
+boot() {
+	local kver=${1:-} vmci=0 kaslr=1 mem=512 name='' d kdir t0 x opts=()
+	[ -n "$kver" ] || die "usage: lab.sh boot KVER [--vmcoreinfo] [--nokaslr] [--mem MB] [--name NAME]"
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--vmcoreinfo) vmci=1 ;;
+		--nokaslr) kaslr=0 ;;
+		--mem) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || die "--mem needs a size in MiB"
+			mem=$2; shift ;;
+		--name) [ $# -ge 2 ] && [[ $2 =~ ^[A-Za-z0-9._-]+$ ]] || die "--name needs a plain name"
+			name=$2; shift ;;
+		*) die "boot: unknown option $1" ;;
+		esac
+		shift
+	done
+	if [ -z "$name" ]; then
+		if [ $vmci = 1 ]; then name=vmci; else name=novmci; fi
+		if [ $kaslr = 0 ]; then name=$name-nokaslr; fi
+	fi
+	if [ $vmci = 1 ]; then opts+=(--vmcoreinfo); fi
+	if [ $kaslr = 1 ]; then opts+=(--append "$GUEST_CMDLINE kaslr"); else opts+=(--append "$GUEST_CMDLINE nokaslr"); fi
+	kdir=$LAB/kernels/$kver
+	d=$LAB/dumps/$kver/$name
+	BOOT_DIR=$d
+	if [ -e "$d/DONE" ]; then
+		note "$kver/$name: cached"
+		return
+	fi
+	need qemu-system-x86_64 python3 fallocate
+	build_initramfs "$kver"
+	rm -rf "$d"
+	mkdir -p "$d"
+	t0=$SECONDS
+	note "booting $kver ($name: vmcoreinfo=$vmci kaslr=$kaslr mem=${mem}M)"
+	python3 "$HERE/qemu-driver.py" --kernel "$kdir/vmlinuz" --initrd "$kdir/initrd.cpio.gz" \
+		--mem "$mem" --smp 2 "${opts[@]}" --outdir "$d" \
+		idle.elf=elf idle.kdump=kdump-zlib panic panic.elf=elf panic.kdump=kdump-zlib ||
+		die "boot $kver/$name failed: $(cat "$d/driver.err" 2>/dev/null || echo 'qemu-driver died') (logs in $d)"
+	python3 "$HERE/truth.py" --guest "$d/guest.env" --vmlinux "$kdir/vmlinux" --kver "$kver" \
+		--kaslr $kaslr --vmcoreinfo $vmci --mem "$mem" --out "$d/truth.env" \
+		"$d/idle.elf" "$d/panic.elf" "$d/idle.kdump" "$d/panic.kdump" ||
+		die "ground truth of $kver/$name is inconsistent (see truth: error above; logs in $d)"
+	chmod 644 "$d"/*.elf "$d"/*.kdump	# QEMU creates them 0400
+	for x in idle panic; do
+		fallocate --dig-holes "$d/$x.elf"	# QEMU writes zero pages out: make them holes
+		python3 "$HERE/strip-notes.py" --drop QEMU "$d/$x.elf" "$d/$x-noqemu.elf" ||
+			die "cannot make $x-noqemu.elf in $d"
+		python3 "$HERE/strip-notes.py" --drop-all "$d/$x.elf" "$d/$x-nonotes.elf" ||
+			die "cannot make $x-nonotes.elf in $d"
+	done
+	date -u +%FT%TZ >"$d/DONE"
+	note "$kver/$name done in $((SECONDS - t0)) s ($(du -sh "$d" | cut -f1) on disk)"
+}
+
+cmd_boot() {
+	boot "$@"
+	update_index
+	echo "$BOOT_DIR"
+}
+
+###########################################################################
+# dumps, index, gc
+
+# current_kvers - the kvers named by $LAB/kernels/*.current, unique.
+current_kvers() {
+	local f
+	for f in "$LAB"/kernels/*.current; do cat "$f"; done | sort -u
+}
+
+# update_index - $LAB/dumps/index: every finished dump dir of a current kernel.
+update_index() {
+	local kver d
+	mkdir -p "$LAB/dumps"
+	for kver in $(current_kvers); do
+		for d in "$LAB/dumps/$kver"/*/; do
+			if [ -e "$d/DONE" ]; then echo "${d%/}"; fi
+		done
+	done >"$LAB/dumps/index.tmp"
+	mv "$LAB/dumps/index.tmp" "$LAB/dumps/index"
+}
+
+cmd_dumps() {
+	local suites=("$@") s dirs=()
+	[ ${#suites[@]} != 0 ] || read -r -a suites <<<"${KASLR_LAB_SUITES:-$DEFAULT_SUITES}"
+	[ ${#suites[@]} != 0 ] || die "no suites given"
+	need apt-get apt-cache dpkg-deb tar depmod xz zstd python3 qemu-system-x86_64 cpio fallocate
+	for s in "${suites[@]}"; do
+		kernel_prefix "$s" >/dev/null
+	done
+	for s in "${suites[@]}"; do
+		resolve_kernel "$s"
+		note "$s: $KVER"
+		build_initramfs "$KVER"
+		boot "$KVER" --vmcoreinfo
+		dirs+=("$BOOT_DIR")
+		boot "$KVER"
+		dirs+=("$BOOT_DIR")
+	done
+	update_index
+	printf '%s\n' "${dirs[@]}"
+}
+
+cmd_gc() {
+	local keep d kver
+	keep=" $(current_kvers | tr '\n' ' ') "
+	for d in "$LAB"/kernels/*/ "$LAB"/dumps/*/; do
+		kver=$(basename "$d")
+		if [[ $keep == *" $kver "* ]]; then continue; fi
+		note "gc: removing ${d%/}"
+		rm -rf "$d"
+	done
+	rm -rf "$LAB/tmp"
+	update_index
+}
+
+###########################################################################
+
+main() {
+	local cmd=${1:-}
+	[ $# = 0 ] || shift
+	case $cmd in
+	path) echo "$LAB"; return ;;
+	setup | kernel | initramfs | boot | dumps | all | gc) ;;
+	'' | -h | --help | help)
+		sed -n '/^# Usage:/,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+		if [ -z "$cmd" ]; then exit 2; fi
+		return ;;
+	*) die "unknown command '$cmd' (try: lab.sh help)" ;;
+	esac
+	need flock
+	lock
+	local t0=$SECONDS
+	case $cmd in
+	setup) cmd_setup "$@" ;;
+	kernel) cmd_kernel "$@" ;;
+	initramfs) cmd_initramfs "$@" ;;
+	boot) cmd_boot "$@" ;;
+	dumps) cmd_dumps "$@" ;;
+	all) [ $# = 0 ] || die "usage: lab.sh all"; cmd_setup; cmd_dumps ;;
+	gc) cmd_gc ;;
+	esac
+	note "$cmd: done in $((SECONDS - t0)) s"
+}
+
+main "$@"

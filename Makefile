@@ -35,7 +35,7 @@ kaslr.so: kaslr_ext.c $(CORE_SRCS) $(CORE_HDRS)
 		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CORE_SRCS) -lelf -ldl
 
 kaslr-find: kaslr_find.c $(CORE_SRCS) $(CORE_HDRS)
-	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c $(CORE_SRCS) -lkdumpfile -lelf
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c $(CORE_SRCS) -lkdumpfile -lelf -lz
 
 extensions: kaslr.so
 
@@ -69,3 +69,27 @@ clean:
 	rm -rf build kaslr.so kaslr-find
 
 .PHONY: all extensions install unit check demo clean
+
+# Fuzzing (tests/fuzz/): libFuzzer harnesses over the crash-free core, built with clang.
+#   make fuzz             every harness for FUZZ_SECONDS (default 60) from its seeds
+#   make fuzz-smoke       every harness for 10 s (CI)
+# Both print one PASS/FAIL line per harness (tests/fuzz/run.sh).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CFLAGS = $(WARN) -g -O1 -I. -Itests/fuzz -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) -lelf
+
+fuzz-build: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_HARNESSES_SRC))
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) bash tests/fuzz/run.sh
+
+fuzz-smoke:
+	@FUZZ_SECONDS=10 FUZZ_CC=$(FUZZ_CC) bash tests/fuzz/run.sh
+
+.PHONY: fuzz fuzz-build fuzz-smoke

@@ -4,7 +4,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 #   make                  kaslr.so and kaslr-find
-#   make CRASH_SRC=DIR    build against another crash tree's defs.h
+#   make CRASH_SRC=DIR    build against another crash's defs.h (a source tree or an
+#                         include/crash directory); CRASH_VERSION=X.Y.Z makes
+#                         kaslr.so refuse any other crash release
+#   make versions         build/crash-VER/kaslr.so for every crash the lab has
+#                         (tests/lab/crash-versions.sh: the system's, 7.2.9, 8.0.6)
 #   make check            every test (unit, fixtures, real dumps); last line "N passed, N failed"
 #   make demo             set up the lab, make one real dump, open it in crash with the module
 #   make install          DESTDIR, PREFIX (default /usr): kaslr.so into crash's extension dir
@@ -16,10 +20,16 @@ EXTDIR ?= $(PREFIX)/lib64/crash/extensions
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 
-# defs.h: CRASH_SRC=, then ./, ../, then the crash package's header.
-DEFS_DIR := $(firstword $(foreach d,$(CRASH_SRC) . .. /usr/include/crash,$(if $(wildcard $(d)/defs.h),$(d))))
+# defs.h: CRASH_SRC= (and nothing else when given), else ./, ../, the crash package's header.
+DEFS_DIR := $(firstword $(foreach d,$(or $(CRASH_SRC),. .. /usr/include/crash),$(if $(wildcard $(d)/defs.h),$(d))))
 # gdb flavour of that crash: its Makefile says GDB=gdb-X.Y; a header alone is read for traces.
 GDB_FLAVOUR ?= $(shell sh tests/lib/gdb-flavour.sh "$(DEFS_DIR)")
+# Release of that crash, when known (a source tree's .rh_rpm_package; make versions passes it).
+CRASH_VERSION ?= $(shell cat "$(DEFS_DIR)/.rh_rpm_package" 2>/dev/null)
+# Where the module goes (make versions: build/crash-VER/kaslr.so); rebuilt when the header changes.
+KASLR_SO ?= kaslr.so
+KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET)
+KASLR_SO_STAMP = build/flags/$(subst /,_,$(KASLR_SO))
 
 CC ?= gcc
 WARN = -Wall -Wextra
@@ -29,10 +39,25 @@ CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h vmlinux.h dumpfile.h
 
 all: kaslr.so kaslr-find
 
-kaslr.so: kaslr_ext.c $(CORE_SRCS) $(CORE_HDRS)
-	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h: install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
+$(KASLR_SO): kaslr_ext.c crash_compat.h $(CORE_SRCS) $(CORE_HDRS) $(KASLR_SO_STAMP)
+	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h in $(or $(CRASH_SRC),. .. /usr/include/crash): install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
+	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -D$(TARGET) -D$(GDB_FLAVOUR) -DKASLR_WITH_CRASH \
+		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
 		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CORE_SRCS) -lelf -ldl
+
+$(KASLR_SO_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(KASLR_SO_FLAGS)' | cmp -s - $@ || echo '$(KASLR_SO_FLAGS)' >$@
+
+# One kaslr.so per crash release the lab has ("VERSION BINARY DEFS_DIR" lines).
+versions:
+	@bash tests/lab/crash-versions.sh list | while read -r v bin defs; do \
+		$(MAKE) --no-print-directory KASLR_SO=build/crash-$$v/kaslr.so CRASH_SRC=$$defs \
+			CRASH_VERSION=$$v build/crash-$$v/kaslr.so || exit 1; \
+	done
+
+.PHONY: versions FORCE
 
 kaslr-find: kaslr_find.c $(CORE_SRCS) $(CORE_HDRS)
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c $(CORE_SRCS) -lkdumpfile -lelf -lz

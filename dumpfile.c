@@ -180,6 +180,11 @@ probe_elf(struct src *s, const char *path, struct kaslr_dumpfile_info *info, cha
 			set_err(err, errlen, "%s: %s", path, "ELF program headers are truncated");
 			return KASLR_CORRUPT;
 		}
+		if (ph.p_type == PT_LOAD && ph.p_paddr + ph.p_filesz < ph.p_paddr) {
+			set_err(err, errlen, "%s: %s", path,
+				"ELF PT_LOAD segment runs past the top of the physical address space");
+			return KASLR_CORRUPT;
+		}
 		if (ph.p_type == PT_LOAD && ph.p_filesz) {
 			info->ranges[info->nr_ranges].start = ph.p_paddr;
 			info->ranges[info->nr_ranges].end = ph.p_paddr + ph.p_filesz;
@@ -256,6 +261,11 @@ probe_kdump(struct src *s, const char *path, struct kaslr_dumpfile_info *info, c
 	info->has_header_phys_base = 1;
 	if (version >= 6 && le64(sh + KSH_MAX_MAPNR_64))
 		max_mapnr = le64(sh + KSH_MAX_MAPNR_64);
+	/* MAXPHYADDR is at most 52 bits: 2^40 page frames. */
+	if (max_mapnr > (1ULL << 40)) {
+		set_err(err, errlen, "%s: %s", path, "kdump-compressed header has an impossible max_mapnr");
+		return KASLR_CORRUPT;
+	}
 	if (max_mapnr) {
 		if (!(info->ranges = calloc(1, sizeof(*info->ranges))))
 			return KASLR_NOMEM;

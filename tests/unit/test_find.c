@@ -178,9 +178,14 @@ static int t_find_no_regs_scan(uint64_t *rnd, char *why, size_t whylen)
 	st = kaslr_find(&f.ctx, &f.k.vml, regs, 1, KASLR_METHODS_ALL, &rep);
 	FAIL_IF(st != KASLR_OK || rep.cand[rep.best].method != KASLR_M_SCAN, "bad regs: %s: %s",
 		kaslr_status_name(st), f.ctx.err);
-	/* Scan not allowed: nothing. */
+	/* Scan not allowed: the page-table scan answers. */
 	st = kaslr_find(&f.ctx, &f.k.vml, regs, 1, ~KASLR_METHOD_BIT(KASLR_M_SCAN), &rep);
-	FAIL_IF(st != KASLR_NOTFOUND, "without scan: %s", kaslr_status_name(st));
+	FAIL_IF(st != KASLR_OK || rep.cand[rep.best].method != KASLR_M_PTSCAN, "without scan: %s: %s",
+		kaslr_status_name(st), f.ctx.err);
+	/* Neither scan allowed: nothing. */
+	st = kaslr_find(&f.ctx, &f.k.vml, regs, 1,
+			~(KASLR_METHOD_BIT(KASLR_M_SCAN) | KASLR_METHOD_BIT(KASLR_M_PTSCAN)), &rep);
+	FAIL_IF(st != KASLR_NOTFOUND, "without scans: %s", kaslr_status_name(st));
 out:
 	fx_free(&f);
 	return ret;

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <setjmp.h>
 
+#include "crash_compat.h"
 #include "dumpfile.h"
 #include "kaslr_core.h"
 #include "regs.h"
@@ -34,6 +35,14 @@ static struct command_table_entry command_table[] = {
 static void __attribute__((constructor))
 kaslr_init(void)
 {
+	char why[160];
+
+	/* Built against another crash's defs.h, every struct offset may be wrong: stay out. */
+	if (kaslr_crash_mismatch(why, sizeof(why))) {
+		fprintf(fp, "kaslr.so: %s: rebuild it with \"make CRASH_SRC=<that crash's "
+			    "defs.h directory>\"; not registering the kaslr command\n", why);
+		return;
+	}
 	register_extension(command_table);
 }
 
@@ -331,33 +340,11 @@ symval_hash_rebuild(void)
 	}
 }
 
-/* gdb's objfile_rebase (crash 8+: what crash itself calls at startup). */
-typedef void (*objfile_rebase_fn)(void *objfile, unsigned long slide);
-
+/* gdb follows crash's table: objfile_rebase (crash 8+) or msymbol patching (crash 7). */
 static int
 gdb_rebase(uint64_t ko, const char **how_ret)
 {
-	objfile_rebase_fn rebase = (objfile_rebase_fn)dlsym(RTLD_DEFAULT, "_Z14objfile_rebaseP7objfilem");
-	void **objfile = (void **)dlsym(RTLD_DEFAULT, "gdb_kernel_objfile");
-
-	if (rebase && objfile && *objfile) {
-		rebase(*objfile, (unsigned long)ko);
-		*how_ret = "objfile_rebase";
-		return 0;
-	}
-	/* crash 7 (gdb 7.6): patch gdb's minimal_symbols from crash's table. */
-	{
-		struct gnu_request req;
-
-		memset(&req, 0, sizeof(req));
-		req.command = GNU_PATCH_SYMBOL_VALUES;
-		req.flags = GNU_RETURN_ON_ERROR;
-		gdb_interface(&req);
-		if (req.flags & GNU_COMMAND_FAILED)
-			return -1;
-		*how_ret = "minimal_symbol patching";
-		return 0;
-	}
+	return kaslr_crash_gdb_relocate((ulong)ko, how_ret);
 }
 
 static void
@@ -614,8 +601,7 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 	if (gdb_rebase(ko, &how) < 0) {
 		undo_repair(&u);
 		free(u.symvals);
-		error(INFO, "gdb could not be relocated (no objfile_rebase, minimal_symbol "
-			    "patching failed): session left unchanged\n");
+		error(INFO, "gdb could not be relocated (%s): session left unchanged\n", how);
 		return;
 	}
 	u.gdb_rebased = 1;
@@ -783,7 +769,8 @@ cmd_kaslr(void)
 			break;
 		}
 		case 'V':
-			fprintf(fp, "kaslr.so %s\n", KASLR_EXT_VERSION);
+			fprintf(fp, "kaslr.so %s, built for %s\n", KASLR_EXT_VERSION,
+				KASLR_CRASH_BUILT_FOR);
 			return;
 		default:
 			argerrs++;

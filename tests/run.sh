@@ -30,11 +30,12 @@ run_group() {	# run_group NAME COMMAND...
 	passed=$((passed + p)) failed=$((failed + f))
 }
 
-groups=${KASLR_TEST_GROUPS:-"build unit e2e"}
+groups=${KASLR_TEST_GROUPS:-"build unit fuzz e2e"}
 for g in $groups; do
 	case $g in
 	build) run_group build bash tests/build-test.sh ;;
 	unit) run_group unit bash tests/unit/run.sh ;;
+	fuzz) run_group fuzz bash tests/fuzz/run.sh ;;
 	e2e) run_group e2e bash tests/e2e/run.sh ;;
 	*) echo "FAIL: unknown test group $g"; failed=$((failed + 1)) ;;
 	esac

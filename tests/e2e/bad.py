@@ -81,9 +81,8 @@ def check_unchanged(name, s, before_idx, after_idx):
 
 
 def main():
-    idx = os.path.join(e2e.LAB, "dumps", "index")
     try:
-        dirs = [l.strip() for l in open(idx) if l.strip()]
+        dirs = e2e.boot_dirs()
     except OSError as e:
         report(False, "bad/lab", str(e))
         return 1

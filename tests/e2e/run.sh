@@ -16,6 +16,7 @@ fi
 rc=0
 python3 tests/e2e/e2e.py ${KASLR_E2E_GROUPS:-} || rc=1
 python3 tests/e2e/bad.py || rc=1
+python3 tests/e2e/versions.py || rc=1
 for t in tests/e2e/*.sh; do
 	[ "$t" = tests/e2e/run.sh ] && continue
 	bash "$t" || rc=1

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (C) 2026 The kaslr.so authors
+"""kaslr.so on other crash releases: 7.2.9 (gdb 7.6) and 8.0.6, next to the system's.
+
+Provisions what it needs (each step cached, a failure is a FAIL, never a skip):
+the crash binaries and headers (tests/lab/crash-versions.sh), the bullseye
+and trixie dumps (tests/lab/lab.sh dumps), build/crash-VER/kaslr.so (make
+versions).  Then, per case (a crash release and a dump of its kernel era):
+
+  recover   a --minimal session: "kaslr" gives the ground truth (truth.env)
+  repair    "kaslr -r" in a --minimal session that crash opened wrong (or was
+            started wrong with --kaslr=0) brings up a full session whose
+            commands print what a session started with the right
+            --kaslr=/--machdep phys_base= prints
+  load      each kaslr.so loads into its own crash only, and says which one
+            it was built for
+
+Output: "PASS: name" / "FAIL: name: why" lines (tests/run.sh counts them).
+Environment: KASLR_VERSIONS_ONLY=regex (case names), KASLR_E2E_JOBS.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from e2e import LAB, ROOT, cmd_name, first_diff, normalise, parse_result, read_truth, s64, session_line  # noqa: E402
+
+TIMEOUT = 900
+
+# Commands compared between the repaired and the reference session.
+CMDS_729 = ["sys", "sym schedule", "sym _stext", "p jiffies", "dis -l schedule 4", "ps", "bt -a",
+            "log | tail -n 5"]
+CMDS_806 = ["sys", "p jiffies", "ps", "bt -a", "mod", "log | tail -n 5", "sym schedule",
+            "dis -l schedule 4"]
+
+# (crash release, suite of the kernel, boot, dump file, how to start it wrong, commands)
+CASES = [
+    # No registers at all: crash 7.2.9 cannot place it; kaslr finds it by scanning.
+    ("7.2.9", "bullseye", "novmci", "idle-nonotes.elf", [], CMDS_729),
+    # QEMU notes: crash 7.2.9 places it right itself (5.10 has module_load_offset), so it is
+    # started wrong with --kaslr=0; gdb's minimal symbols, patched at startup, are patched again.
+    ("7.2.9", "bullseye", "novmci", "idle.elf", ["--kaslr=0"], CMDS_729),
+    # 6.12 without registers, crash 8.0.6 (which can initialise a 6.12 kernel fully).
+    ("8.0.6", "trixie", "novmci", "idle-nonotes.elf", [], CMDS_806),
+]
+
+failed = 0
+
+
+def report(ok, name, why=""):
+    global failed
+    if ok:
+        print("PASS: %s" % name, flush=True)
+    else:
+        failed += 1
+        print("FAIL: %s: %s" % (name, why), flush=True)
+
+
+def info(msg):
+    print("INFO: %s" % msg, flush=True)
+
+
+def tail(text, n=1):
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return " | ".join(lines[-n:]) if lines else "(no output)"
+
+
+class Run:
+    """One crash run; every command's output is kept apart (markers echoed between them)."""
+
+    def __init__(self, crash, vmlinux, dump, opts=(), cmds=()):
+        script = []
+        for i, c in enumerate(cmds):
+            script += ["!echo '@@CMD %d@@'" % i, c]
+        script += ["!echo '@@END@@'", "exit"]
+        self.argv = [crash, "-s", "--no_scroll"] + list(opts) + [vmlinux, dump]
+        t0 = time.time()
+        try:
+            p = subprocess.run(self.argv, input="\n".join(script) + "\n", capture_output=True,
+                               text=True, errors="replace", timeout=TIMEOUT)
+            self.rc, self.stdout, self.stderr = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout or ""
+            self.rc, self.stdout, self.stderr = -1, out.decode(errors="replace") if isinstance(out, bytes) else out, "timeout"
+        self.seconds = time.time() - t0
+        self.prompt = "@@END@@" in self.stdout
+        parts = re.split(r"@@CMD (\d+)@@\n", self.stdout)
+        self.out = {int(parts[i]): parts[i + 1].split("@@END@@")[0] for i in range(1, len(parts) - 1, 2)}
+
+    def get(self, i):
+        return self.out.get(i, "")
+
+    def why(self):
+        return "rc %s, %s" % (self.rc, tail(self.stdout + "\n" + self.stderr, 3))
+
+
+def right_opts(t):
+    return ["--kaslr=0x%x" % t["ko"], "--machdep", "phys_base=0x%x" % (t["pb"] & (2**64 - 1))]
+
+
+def sh(argv, name):
+    """Run a provisioning step; its stdout, or None after a FAIL line."""
+    t0 = time.time()
+    p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, errors="replace")
+    if p.returncode != 0:
+        report(False, name, "%s: %s" % (" ".join(argv), tail(p.stderr + p.stdout)))
+        return None
+    info("%s: %.0f s" % (name, time.time() - t0))
+    return p.stdout
+
+
+def module(ver):
+    return os.path.join(ROOT, "build", "crash-%s" % ver, "kaslr.so")
+
+
+def boot_dir(suite, boot):
+    with open(os.path.join(LAB, "kernels", suite + ".current")) as f:
+        kver = f.read().strip()
+    d = os.path.join(LAB, "dumps", kver, boot)
+    if not os.path.exists(os.path.join(d, "DONE")):
+        raise OSError("%s is not finished (no DONE)" % d)
+    return d
+
+
+def refusals(r, first, own, others, tag):
+    """Report on "extend" of the other releases' kaslr.so (commands first..) then our own."""
+    res = []
+    for i, v in enumerate(others):
+        out = r.get(first + i)
+        res.append(("not registering" in out and "built for" in out,
+                    "versions/refuse/%s/kaslr.so-of-%s" % (tag, v), tail(out or r.why())))
+    out = r.get(first + len(others)) + r.get(first + len(others) + 1)
+    res.append(("shared object loaded" in out and "built for crash %s" % own in out,
+                "versions/accept/" + tag, tail(out or r.why())))
+    return res
+
+
+def check_case(case, crashes):
+    """One case: a repaired session against a reference one; returns (ok, name, why) tuples."""
+    ver, suite, boot, fn, wrong, cmds = case
+    d = boot_dir(suite, boot)
+    t = read_truth(d)
+    dump = os.path.join(d, fn)
+    name = "%s/%s/%s/%s" % (ver, t["RELEASE"].split("-")[0], boot, fn)
+    tag = "+".join(o.lstrip("-") for o in ["--minimal"] + wrong)
+    crash = crashes[ver]
+    others = [v for v in crashes if v != ver]
+    # The other releases' modules must be refused, ours taken; then kaslr must find the
+    # truth in a session that is wrong, and "kaslr -r" must make it equal to the reference.
+    pre = ["extend " + module(v) for v in others] + ["extend " + module(ver), "kaslr -V"]
+    k = len(pre)
+    script = pre + ["kaslr", "kaslr -r"] + cmds + ["kaslr"]
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        fs = ex.submit(Run, crash, t["VMLINUX"], dump, ["--minimal"] + wrong, script)
+        fr = ex.submit(Run, crash, t["VMLINUX"], dump, right_opts(t), cmds)
+        s, ref = fs.result(), fr.result()
+    info("%s: repaired session %.0f s, reference %.0f s" % (name, s.seconds, ref.seconds))
+    res = refusals(s, 0, ver, others, name)
+    R = lambda ok, n, why="": res.append((bool(ok), n, why))
+
+    got = parse_result(s.get(k))
+    R(got == (t["ko"], t["pb"]), "versions/recover/" + name,
+      "got %s, want (0x%x, %d): %s" % (got and (hex(got[0]), got[1]), t["ko"], t["pb"], tail(s.get(k) or s.why())))
+    sl = session_line(s.get(k))
+    # The premise: crash (as started) has it wrong, else there is nothing to repair.
+    R(sl and sl[2] == "WRONG", "versions/wrong-start/%s/%s" % (tag, name),
+      "crash %s placed it right itself: start it wrong (--kaslr=0): %s" % (ver, tail(s.get(k))))
+    if not ref.prompt:
+        R(False, "versions/reference/" + name, "crash %s with the right values: %s" % (ver, ref.why()))
+        return res
+    rep = s.get(k + 1)
+    ok = "relocated to KERNELOFFSET %x" % t["ko"] in rep
+    R(ok, "versions/repair/%s/relocated/%s" % (tag, name), tail(rep or s.why(), 3))
+    if not ok:
+        return res
+    R("full initialisation failed" not in rep, "versions/repair/%s/full-session/%s" % (tag, name), tail(rep, 3))
+    for i, c in enumerate(cmds):
+        a, b = normalise(s.get(k + 2 + i)), normalise(ref.get(i))
+        R(a == b and b != "", "versions/repair/%s/%s/%s" % (tag, cmd_name(c), name),
+          first_diff(a, b) or "empty output")
+    last = s.get(k + 2 + len(cmds))
+    after = session_line(last)
+    R(after and (after[0], s64(after[1]), after[2]) == (t["ko"], t["pb"], "consistent"),
+      "versions/repair/%s/consistent/%s" % (tag, name), tail(last or s.why()))
+    return res
+
+
+def check_system(crashes, system_version, dump, vmlinux):
+    """The system's crash takes its own build/crash-VER/kaslr.so and refuses the others."""
+    others = [v for v in crashes if v != system_version]
+    r = Run(crashes[system_version], vmlinux, dump, ["--minimal"],
+            ["extend " + module(v) for v in others] + ["extend " + module(system_version), "kaslr -V"])
+    return refusals(r, 0, system_version, others, "crash-%s" % system_version)
+
+
+def main():
+    only = os.environ.get("KASLR_VERSIONS_ONLY")
+    cases = [c for c in CASES if not only or re.search(only, "%s/%s/%s" % (c[0], c[2], c[3]))]
+    t0 = time.time()
+
+    # Provisioning: crash releases, dumps, modules.
+    vers = sorted({c[0] for c in CASES})
+    out = sh(["bash", "tests/lab/crash-versions.sh"] + vers, "versions/crash-binaries")
+    if out is None:
+        return 1
+    crashes = dict(line.split()[:2] for line in out.splitlines() if len(line.split()) == 3)
+    missing = [v for v in vers if v not in crashes]
+    report(not missing, "versions/crash-binaries", "crash-versions.sh gave no %s" % missing)
+    out = sh(["bash", "tests/lab/crash-versions.sh", "list"], "versions/crash-list")
+    if out is None or missing:
+        return 1
+    system = out.split()[:2]
+    if len(system) != 2 or system[0] in vers:
+        report(False, "versions/system-crash", "no system crash besides %s: %s" % (vers, out.strip()))
+        return 1
+    crashes[system[0]] = system[1]
+    if sh(["bash", "tests/lab/lab.sh", "dumps"] + sorted({c[1] for c in CASES}), "versions/lab") is None:
+        return 1
+    if sh(["make", "-s", "versions"], "versions/build") is None:
+        return 1
+    for v in sorted(crashes):
+        report(os.path.exists(module(v)), "versions/build/crash-%s" % v, "make versions made no %s" % module(v))
+    info("provisioning: %.0f s" % (time.time() - t0))
+
+    d = boot_dir("bullseye", "novmci")
+    jobs = [("crash-" + system[0], lambda: check_system(crashes, system[0], os.path.join(d, "idle-nonotes.elf"),
+                                                       read_truth(d)["VMLINUX"]))]
+    jobs += [("/".join((c[0], c[2], c[3])), (lambda c=c: check_case(c, crashes))) for c in cases]
+    # Each case runs its two sessions side by side already.
+    workers = max(1, int(os.environ.get("KASLR_E2E_JOBS", str(os.cpu_count() or 2))) // 2)
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        futs = [(n, ex.submit(f)) for n, f in jobs]
+        for n, f in futs:
+            try:
+                for ok, name, why in f.result():
+                    report(ok, name, why)
+            except Exception as e:      # a case that cannot run is a failure, never a skip
+                report(False, "versions/" + n, "%s: %s" % (type(e).__name__, e))
+    info("versions suite: %.0f s" % (time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (C) 2026 The kaslr.so authors
+#
+# tests/lab/crash-versions.sh - other crash releases, for building and testing
+# kaslr.so against each (never installed over the system's crash).
+#
+# Usage: crash-versions.sh VERSION...   fetch (cached) and check each; prints
+#                                       "VERSION BINARY DEFS_DIR" per version
+#        crash-versions.sh list         the same line for every crash the lab
+#                                       has, the system's own first; fetches nothing
+#        crash-versions.sh path VERSION the directory of VERSION
+#
+# Versions and where they come from:
+#   7.2.9  Debian bullseye (gdb 7.6): the .deb, extracted into $LAB/crash/7.2.9
+#          and run with this system's libraries (plus bullseye's, extracted
+#          next to it, should one be missing here)
+#   8.0.2  Debian bookworm (gdb 10.2): the system's crash when it is 8.0.2,
+#          else extracted like 7.2.9
+#   8.0.6  Debian trixie (gdb 10.2): needs a newer glibc, so a minbase
+#          debootstrap root in $LAB/crash/8.0.6/root, run through that root's
+#          own dynamic loader (no chroot: dumps and vmlinux stay visible)
+#
+# Layout of $LAB/crash/VERSION/:
+#   crash           wrapper that runs this crash (argv passed through)
+#   include/defs.h  the header its package ships (for make CRASH_SRC=)
+#   root/           the extracted package(s) or the debootstrap root
+#   DONE            "VERSION BINARY DEFS_DIR", written once it was checked
+#
+# Environment: KASLR_LAB_DIR (as lab.sh), KASLR_LAB_APT_KEYRING (keyring for
+# the private apt configurations and debootstrap).
+# Mirrors come from the system's apt configuration (apt-sources.py), never
+# from this file.  Failures end with one "crash-versions.sh: error: ..." line.
+# shellcheck disable=SC2016 # wrapper lines are single-quoted on purpose
+set -euo pipefail
+shopt -s nullglob
+
+PROG=crash-versions.sh
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
+CDIR=$LAB/crash
+
+die() {
+	printf '%s: error: %s\n' "$PROG" "$*" >&2
+	exit 1
+}
+note() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+set -E
+trap 'die "unexpected failure (line $LINENO, exit $?): $BASH_COMMAND"' ERR
+
+# suite_of VERSION - the Debian suite whose crash is VERSION.
+suite_of() {
+	case $1 in
+	7.2.9) echo bullseye ;;
+	8.0.2) echo bookworm ;;
+	8.0.6) echo trixie ;;
+	*) die "unknown crash version '$1' (known: 7.2.9 8.0.2 8.0.6)" ;;
+	esac
+}
+
+# binary_version BINARY... - "8.0.2" from the "crash 8.0.2" line of --version.
+binary_version() {
+	"$@" --version 2>/dev/null </dev/null | sed -n 's/^crash \([0-9][0-9.]*\).*/\1/p' | head -n1
+}
+
+SYS_CRASH=$(command -v crash || true)
+SYS_VERSION=
+if [ -n "$SYS_CRASH" ]; then SYS_VERSION=$(binary_version "$SYS_CRASH" || true); fi
+
+###########################################################################
+# apt: a private configuration for a suite, on the system's own mirrors
+# (the same files lab.sh makes in $LAB/apt/SUITE, so lists are shared)
+
+# shellcheck disable=SC1091
+SYS_CODENAME=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || SYS_CODENAME=
+APT_OPTS=()
+
+# mirror_lines - "main URI KEYRING" / "security URI KEYRING" of the system.
+mirror_lines() {
+	python3 "$HERE/apt-sources.py" || die "cannot find the system's Debian mirror in its apt configuration"
+}
+
+keyring_for() {	# keyring_for KEY - the keyring to use for an entry's Signed-By KEY
+	local key=$1 k
+	if [ -n "${KASLR_LAB_APT_KEYRING:-}" ]; then echo "$KASLR_LAB_APT_KEYRING"; return; fi
+	if [ "$key" != - ]; then echo "$key"; return; fi
+	k=$(dpkg -L debian-archive-keyring 2>/dev/null | grep '/debian-archive-keyring\.gpg$' | head -n1) ||
+		die "debian-archive-keyring is not installed"
+	echo "$k"
+}
+
+apt_config() {	# apt_config SUITE - set APT_OPTS (nothing for the system's release)
+	local suite=$1 dir kind uri key
+	APT_OPTS=()
+	[ "$suite" = "$SYS_CODENAME" ] && return
+	dir=$LAB/apt/$suite
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/empty"
+	: >"$dir/sources.list.tmp"
+	while read -r kind uri key; do
+		case $kind in
+		main) echo "deb [signed-by=$(keyring_for "$key")] $uri $suite main" ;;
+		security) echo "deb [signed-by=$(keyring_for "$key")] $uri $suite-security main" ;;
+		esac >>"$dir/sources.list.tmp"
+	done <<<"$(mirror_lines)"
+	mv "$dir/sources.list.tmp" "$dir/sources.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=$dir/empty"
+		-o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=$dir/empty"
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+		-o "Dir::State::status=/dev/null" -o "Acquire::Languages=none")
+}
+
+# apt_download SUITE DIR PKG... - download PKGs of SUITE into DIR; the lists
+# are refreshed once if the download fails with the cached ones.
+apt_download() {
+	local suite=$1 dir=$2
+	shift 2
+	apt_config "$suite"
+	mkdir -p "$dir"
+	if ! (cd "$dir" && apt-get "${APT_OPTS[@]}" -o APT::Sandbox::User=root -q download "$@") >/dev/null 2>&1; then
+		note "apt-get update ($suite)"
+		apt-get "${APT_OPTS[@]}" -q --error-on=any update >&2 || die "apt-get update for $suite failed"
+		(cd "$dir" && apt-get "${APT_OPTS[@]}" -o APT::Sandbox::User=root -q download "$@") >&2 ||
+			die "cannot download $* from $suite"
+	fi
+}
+
+###########################################################################
+# the two ways to get a crash
+
+# write_wrapper DIR LINE - DIR/crash, a wrapper whose last line is LINE
+# (with $R = DIR/root; LINE is written as is, hence single-quoted by callers).
+write_wrapper() {
+	local dir=$1 line=$2
+	cat >"$dir/crash.tmp" <<EOF
+#!/bin/sh
+# Generated by tests/lab/crash-versions.sh: runs the crash in root/ next to this file.
+R=\$(cd "\$(dirname "\$0")" && pwd)/root
+$line
+EOF
+	chmod 755 "$dir/crash.tmp"
+	mv "$dir/crash.tmp" "$dir/crash"
+}
+
+# missing_libs BINARY [LIBDIR] - sonames BINARY needs that are not found.
+missing_libs() {
+	local bin=$1 libdir=${2:-}
+	LD_LIBRARY_PATH=$libdir ldd "$bin" 2>/dev/null | awk '/=> not found/ { print $1 }'
+}
+
+fetch_deb() {	# fetch_deb VERSION DIR - the suite's crash .deb, extracted
+	local ver=$1 dir=$2 suite deb t0 libs pkgs=()
+	suite=$(suite_of "$ver")
+	rm -rf "$dir/root" "$dir/debs"
+	t0=$SECONDS
+	apt_download "$suite" "$dir/debs" crash
+	deb=$(echo "$dir"/debs/crash_*.deb)
+	[ -f "$deb" ] || die "apt-get download left no crash .deb in $dir/debs"
+	case $(dpkg-deb -f "$deb" Version) in
+	"$ver"-*) ;;
+	*) die "$suite's crash is $(dpkg-deb -f "$deb" Version), not $ver" ;;
+	esac
+	dpkg-deb -x "$deb" "$dir/root" || die "cannot unpack $deb"
+	note "$ver: $(basename "$deb") downloaded and unpacked in $((SECONDS - t0)) s"
+	# Libraries this system lacks (a soname bumped since): the suite's own
+	# packages of crash's dependencies, extracted next to it (never its libc).
+	libs=$(missing_libs "$dir/root/usr/bin/crash" | tr '\n' ' ')
+	if [ -n "$libs" ]; then
+		note "$ver: this system lacks $libs: adding $suite's libraries"
+		mapfile -t pkgs < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
+			sed -n 's/^ *\(lib[^ (|]*\).*/\1/p' | grep -v '^libc6$')
+		[ ${#pkgs[@]} != 0 ] || die "crash $ver needs $libs and names no library packages"
+		apt_download "$suite" "$dir/debs" "${pkgs[@]}"
+		for deb in "$dir"/debs/lib*.deb; do dpkg-deb -x "$deb" "$dir/root"; done
+		libs=$(missing_libs "$dir/root/usr/bin/crash" "$dir/root/lib/x86_64-linux-gnu:$dir/root/usr/lib/x86_64-linux-gnu" | tr '\n' ' ')
+		[ -z "$libs" ] || die "crash $ver still lacks $libs with $suite's ${pkgs[*]}"
+		write_wrapper "$dir" 'LD_LIBRARY_PATH=$R/lib/x86_64-linux-gnu:$R/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec "$R/usr/bin/crash" "$@"'
+	else
+		write_wrapper "$dir" 'exec "$R/usr/bin/crash" "$@"'
+	fi
+	rm -rf "$dir/debs"
+}
+
+# fetch_root VERSION DIR - a minbase root of the suite with crash (and the
+# libelf kaslr.so links against), run through the root's own loader.
+fetch_root() {
+	local ver=$1 dir=$2 suite mirror key kr t0 libelf=libelf1
+	suite=$(suite_of "$ver")
+	# kaslr.so links libelf; trixie renamed its package for the 64-bit time_t transition.
+	[ "$suite" != trixie ] || libelf=libelf1t64
+	command -v debootstrap >/dev/null || die "debootstrap not found: run 'tests/lab/lab.sh setup'"
+	[ "$(id -u)" = 0 ] || die "debootstrap of $suite needs root"
+	read -r _ mirror key <<<"$(mirror_lines | awk '$1 == "main"')"
+	[ -n "$mirror" ] || die "no Debian mirror in the system's apt configuration"
+	kr=$(keyring_for "$key")
+	rm -rf "$dir/root" "$dir/root.part"
+	mkdir -p "$dir"
+	t0=$SECONDS
+	note "$ver: debootstrap --variant=minbase $suite (takes a few minutes)"
+	debootstrap --variant=minbase --include="crash,$libelf" --keyring="$kr" \
+		"$suite" "$dir/root.part" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+		{ tail -n 5 "$dir/debootstrap.log" >&2; die "debootstrap of $suite failed (log: $dir/debootstrap.log)"; }
+	rm -rf "$dir/root.part/var/cache/apt/archives/"*.deb
+	mv "$dir/root.part" "$dir/root"
+	note "$ver: debootstrap done in $((SECONDS - t0)) s ($(du -sh "$dir/root" | cut -f1))"
+	# The root's loader and libraries, the host's everything else (files, /proc, dumps).
+	write_wrapper "$dir" 'exec "$R/lib64/ld-linux-x86-64.so.2" --library-path "$R/usr/lib/x86_64-linux-gnu:$R/lib/x86_64-linux-gnu" "$R/usr/bin/crash" "$@"'
+}
+
+###########################################################################
+
+# provide VERSION - make $CDIR/VERSION usable; prints its line.
+provide() {
+	local ver=$1 dir=$CDIR/$1 got defs
+	suite_of "$ver" >/dev/null
+	if [ "$ver" = "$SYS_VERSION" ]; then
+		[ -f /usr/include/crash/defs.h ] || die "the system's crash $ver has no /usr/include/crash/defs.h"
+		echo "$ver $SYS_CRASH /usr/include/crash"
+		return
+	fi
+	if [ -s "$dir/DONE" ] && [ -x "$dir/crash" ]; then
+		cat "$dir/DONE"
+		return
+	fi
+	rm -f "$dir/DONE"
+	# A suite newer than this system needs its own glibc: straight to a root.
+	# Otherwise the .deb, and a root only if that binary cannot run here.
+	if [ "$(suite_of "$ver")" = trixie ]; then
+		fetch_root "$ver" "$dir"
+	else
+		fetch_deb "$ver" "$dir"
+		got=$(binary_version "$dir/crash") || true
+		if [ "$got" != "$ver" ]; then
+			note "$ver: the extracted crash does not run here ($("$dir/crash" --version 2>&1 </dev/null | grep -v '^$' | head -n1)); using a $(suite_of "$ver") root"
+			fetch_root "$ver" "$dir"
+		fi
+	fi
+	defs=$dir/root/usr/include/crash
+	[ -f "$defs/defs.h" ] || die "crash $ver's package ships no usr/include/crash/defs.h"
+	rm -rf "$dir/include"
+	mkdir -p "$dir/include"
+	cp "$defs/defs.h" "$dir/include/defs.h"
+	got=$(binary_version "$dir/crash") || true
+	[ "$got" = "$ver" ] || die "$dir/crash does not run here: '$dir/crash --version' says '$("$dir/crash" --version 2>&1 </dev/null | head -n2 | tr '\n' ' ')'"
+	echo "$ver $dir/crash $dir/include" >"$dir/DONE.tmp"
+	mv "$dir/DONE.tmp" "$dir/DONE"
+	note "$ver: crash $got runs here"
+	cat "$dir/DONE"
+}
+
+cmd_list() {
+	local f
+	if [ -n "$SYS_VERSION" ] && [ -f /usr/include/crash/defs.h ]; then
+		echo "$SYS_VERSION $SYS_CRASH /usr/include/crash"
+	fi
+	for f in "$CDIR"/*/DONE; do
+		[ "$(cut -d' ' -f1 "$f")" = "$SYS_VERSION" ] || cat "$f"
+	done
+}
+
+main() {
+	local v t0=$SECONDS
+	case ${1:-} in
+	'' | -h | --help | help)
+		sed -n '/^# Usage:/,/^# Versions/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+		[ $# != 0 ] || exit 2
+		return ;;
+	list) cmd_list; return ;;
+	path) [ $# = 2 ] || die "usage: $PROG path VERSION"; suite_of "$2" >/dev/null; echo "$CDIR/$2"; return ;;
+	esac
+	mkdir -p "$CDIR"
+	exec 8>"$CDIR/.lock"
+	flock -w 3600 8 || die "$CDIR is locked by another $PROG for over an hour"
+	for v; do provide "$v"; done
+	note "done in $((SECONDS - t0)) s"
+}
+
+main "$@"

@@ -136,7 +136,7 @@
 
 static const char HINT[] =
 	"the vmlinux may not match the dump: compare `strings DUMP | grep 'Linux version'` "
-	"with the vmlinux; or give the values with kaslr -r OFFSET PHYS_BASE";
+	"with the vmlinux; or give the values by hand (OFFSET and PHYS_BASE)";
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -2321,8 +2321,7 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			if (verified(&rep->cand[j]) && !same_values(&rep->cand[j], &rep->cand[first]))
 				break;
 		set_err(ctx, "verified candidates disagree and nothing decides: %s says offset 0x%" PRIx64
-			" phys_base %s, %s says 0x%" PRIx64 " %s; give the values with kaslr -r OFFSET "
-			"PHYS_BASE", cand_who(wa, sizeof(wa), &rep->cand[first]), rep->cand[first].kernel_offset,
+			" phys_base %s, %s says 0x%" PRIx64 " %s; give the right values by hand", cand_who(wa, sizeof(wa), &rep->cand[first]), rep->cand[first].kernel_offset,
 			pb_str(a, sizeof(a), rep->cand[first].phys_base), cand_who(wb, sizeof(wb), &rep->cand[j]),
 			rep->cand[j].kernel_offset, pb_str(b, sizeof(b), rep->cand[j].phys_base));
 		return KASLR_AMBIGUOUS;

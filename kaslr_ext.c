@@ -845,7 +845,7 @@ cmd_kaslr(void)
 				    "\"Linux version\" line is in the dump (\"kaslr -v\" shows the "
 				    "evidence): %s\n", s->vml.osrelease, s->ctx.err);
 		else
-			error(INFO, "%s\n", s->ctx.err[0] ? s->ctx.err : "no method found a verified answer");
+			error(INFO, "%s (here: kaslr -r OFFSET PHYS_BASE)\n", s->ctx.err[0] ? s->ctx.err : "no method found a verified answer");
 		session_free(s);
 		return;
 	}

@@ -1,0 +1,1558 @@
+/*
+ * kaslr_find.c - kaslr-find: KERNELOFFSET and phys_base of a dump, without crash
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * A thin shell around kaslr_find() (kaslr_core.c), which does all the
+ * recovery.  This file only
+ *  - opens the dump: libkdumpfile reads plain ELF and kdump-compressed
+ *    files; makedumpfile's flattened stream (what QEMU 7.2 writes for its
+ *    kdump-* formats), which libkdumpfile 0.5.1 cannot open, goes through a
+ *    small reader of our own (below) that also serves as --reader=own;
+ *  - takes the vCPU registers from the dump's note area (dumpfile.c finds
+ *    it in every format, regs.c decodes it);
+ *  - prints the answer (text or --json) and optionally a vmcoreinfo file.
+ *
+ * Exit status: 0 found and verified, 1 not found / not verified, 2 usage
+ * error or unreadable input.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libkdumpfile/kdumpfile.h>
+#include <zlib.h>
+
+#include "dumpfile.h"
+#include "kaslr_core.h"
+#include "regs.h"
+#include "vmcoreinfo.h"
+#include "vmlinux.h"
+
+#define PROG "kaslr-find"
+#ifndef KASLR_VERSION
+#define KASLR_VERSION "0.1"
+#endif
+
+#define EXIT_FOUND	0
+#define EXIT_NOTFOUND	1
+#define EXIT_USAGE	2
+
+/* More vCPUs than this in one note area is not a QEMU dump but garbage. */
+#define MAX_CPUS	8192
+
+/* ==== own reader: flattened stream, ELF and kdump-compressed ========== */
+
+/*
+ * makedumpfile's flattened format (makedumpfile -F; QEMU's kdump-* output):
+ * a 4 KiB header starting with "makedumpfile", then records of a
+ * big-endian {int64 offset, int64 size} header and @size bytes that belong
+ * at @offset of the real file; a record with offset -1 ends the stream.
+ * The index below maps real-file offsets to flattened-file positions.
+ */
+#define FLAT_SIG		"makedumpfile"
+#define FLAT_HEADER_SIZE	4096
+#define KDUMP_SIG		"KDUMP   "
+
+struct flat_rec {
+	uint64_t off;		/* offset in the real file */
+	uint64_t size;
+	uint64_t pos;		/* where the bytes are in the flattened file */
+	uint64_t seq;		/* order in the stream: later records win */
+};
+
+/* The real file's bytes: a plain file, or a flattened one through its index. */
+struct src {
+	int fd;
+	struct flat_rec *recs;	/* sorted by off; NULL for a plain file */
+	size_t nr_recs;
+	int overlap;		/* some records overlap: resolve by stream order */
+};
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t
+get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get_le64(const unsigned char *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static int
+pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+flat_rec_cmp(const void *a, const void *b)
+{
+	const struct flat_rec *x = a, *y = b;
+
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Index a flattened stream.  @returns 0, or -1 with @err set. */
+static int
+flat_index(struct src *s, const char *path, char *err, size_t errlen)
+{
+	uint64_t pos = FLAT_HEADER_SIZE, end;
+	size_t cap = 0, i;
+	struct stat st;
+
+	if (fstat(s->fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	end = (uint64_t)st.st_size;
+	for (;;) {
+		unsigned char h[16];
+		uint64_t off, size;
+
+		if (pos + 16 > end || pread_full(s->fd, h, 16, pos) < 0) {
+			snprintf(err, errlen, "%s: flattened dump ends without its end marker "
+				 "(truncated at %" PRIu64 " bytes?)", path, end);
+			return -1;
+		}
+		off = get_be64(h);
+		size = get_be64(h + 8);
+		if (off == UINT64_MAX)	/* END_FLAG_FLAT_HEADER (-1) */
+			break;
+		if ((int64_t)off < 0 || (int64_t)size < 0 || size > end - pos - 16) {
+			snprintf(err, errlen, "%s: flattened dump has a corrupt record header at %" PRIu64,
+				 path, pos);
+			return -1;
+		}
+		if (s->nr_recs == cap) {
+			struct flat_rec *n;
+
+			cap = cap ? cap * 2 : 4096;
+			if (!(n = realloc(s->recs, cap * sizeof(*n)))) {
+				snprintf(err, errlen, "%s: out of memory indexing the flattened dump", path);
+				return -1;
+			}
+			s->recs = n;
+		}
+		s->recs[s->nr_recs].off = off;
+		s->recs[s->nr_recs].size = size;
+		s->recs[s->nr_recs].pos = pos + 16;
+		s->recs[s->nr_recs].seq = s->nr_recs;
+		s->nr_recs++;
+		pos += 16 + size;
+	}
+	if (!s->nr_recs) {
+		snprintf(err, errlen, "%s: flattened dump holds no data", path);
+		return -1;
+	}
+	qsort(s->recs, s->nr_recs, sizeof(s->recs[0]), flat_rec_cmp);
+	for (i = 1; i < s->nr_recs; i++)
+		if (s->recs[i].off < s->recs[i - 1].off + s->recs[i - 1].size)
+			s->overlap = 1;
+	return 0;
+}
+
+/* Copy the part of record @r that overlaps [off, off+len) into @buf; @returns bytes copied or -1. */
+static int64_t
+flat_copy(struct src *s, const struct flat_rec *r, uint64_t off, unsigned char *buf, size_t len)
+{
+	uint64_t lo = off > r->off ? off : r->off;
+	uint64_t hi = off + len < r->off + r->size ? off + len : r->off + r->size;
+
+	if (lo >= hi)
+		return 0;
+	if (pread_full(s->fd, buf + (lo - off), hi - lo, r->pos + (lo - r->off)) < 0)
+		return -1;
+	return (int64_t)(hi - lo);
+}
+
+/* Read [off, off+len) of the real file; @returns 0, or -1 if any byte is missing. */
+static int
+src_read(struct src *s, uint64_t off, void *buf, size_t len)
+{
+	size_t lo, hi, i;
+	uint64_t filled = 0;
+
+	if (!s->recs)
+		return pread_full(s->fd, buf, len, off);
+	if (s->overlap) {
+		/* Rare: apply every overlapping record in stream order. */
+		uint64_t seq;
+		unsigned char *seen = NULL;
+
+		memset(buf, 0, len);
+		if (!(seen = calloc(len, 1)))
+			return -1;
+		for (seq = 0; seq < s->nr_recs; seq++) {
+			for (i = 0; i < s->nr_recs; i++) {
+				const struct flat_rec *r = &s->recs[i];
+				uint64_t a, b;
+
+				if (r->seq != seq)
+					continue;
+				a = off > r->off ? off : r->off;
+				b = off + len < r->off + r->size ? off + len : r->off + r->size;
+				if (a < b) {
+					if (flat_copy(s, r, off, buf, len) < 0) {
+						free(seen);
+						return -1;
+					}
+					memset(seen + (a - off), 1, b - a);
+				}
+				break;
+			}
+		}
+		for (i = 0; i < len && seen[i]; i++)
+			;
+		free(seen);
+		return i == len ? 0 : -1;
+	}
+	/* Non-overlapping, sorted: the last record starting at or below @off, then onwards. */
+	lo = 0;
+	hi = s->nr_recs;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->recs[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < s->nr_recs && s->recs[i].off < off + len; i++) {
+		int64_t n = flat_copy(s, &s->recs[i], off, buf, len);
+
+		if (n < 0)
+			return -1;
+		filled += (uint64_t)n;
+	}
+	return filled == len ? 0 : -1;
+}
+
+/* ---- ELF cores ---- */
+
+struct elf_seg {
+	uint64_t paddr, filesz, memsz, offset;
+};
+
+/* ---- kdump-compressed ---- */
+
+/*
+ * Layout (makedumpfile's diskdump_mod.h): block 0 struct disk_dump_header,
+ * then sub_hdr_size blocks of struct kdump_sub_header, then bitmap_blocks
+ * blocks holding two bitmaps of equal size (1st: pages that exist, 2nd:
+ * pages that were dumped), then one 24-byte page descriptor per dumped
+ * page in pfn order {u64 offset, u32 size, u32 flags, u64 page_flags},
+ * then the page data.  Field offsets below are for x86_64.
+ */
+#define DDH_HEADER_VERSION	8
+#define DDH_BLOCK_SIZE		428
+#define DDH_SUB_HDR_SIZE	432
+#define DDH_BITMAP_BLOCKS	436
+#define DDH_MAX_MAPNR		440
+#define DDH_SIZE		464
+#define KSH_MAX_MAPNR_64	96
+#define KSH_SIZE		104
+#define PD_SIZE			24
+/* page_desc.flags */
+#define PD_ZLIB			0x01
+#define PD_LZO			0x02
+#define PD_SNAPPY		0x04
+#define PD_ZSTD			0x20
+
+#define KD_CACHE		64
+
+struct kd_cached {
+	uint64_t pfn;
+	int valid;
+	unsigned char *data;
+};
+
+struct kdump_rd {
+	struct kaslr_range *ranges;	/* runs of the 1st bitmap: the guest's RAM */
+	int nr_ranges;
+	uint32_t block_size;	/* = page size */
+	uint64_t max_mapnr;
+	unsigned char *bitmap2;	/* dumped pages */
+	uint64_t bitmap_bytes;
+	uint64_t *rank;		/* set bits of bitmap2 before each 64-bit word */
+	uint64_t desc_off;
+	unsigned char *cbuf;	/* compressed page */
+	struct kd_cached cache[KD_CACHE];
+	const char *unsupported;	/* compression we met but cannot decode */
+};
+
+struct own {
+	struct src src;
+	int is_elf;
+	struct elf_seg *segs;
+	int nr_segs;
+	struct kdump_rd kd;
+};
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const struct elf_seg *x = a, *y = b;
+
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+static int
+own_open_elf(struct own *o, const char *path, char *err, size_t errlen)
+{
+	unsigned char eh[64];
+	uint64_t phoff;
+	unsigned phnum, phentsize, i;
+
+	if (src_read(&o->src, 0, eh, sizeof(eh)) < 0) {
+		snprintf(err, errlen, "%s: ELF header is truncated", path);
+		return -1;
+	}
+	if (eh[4] != 2 /* ELFCLASS64 */ || eh[5] != 1 /* ELFDATA2LSB */) {
+		snprintf(err, errlen, "%s: not a little-endian 64-bit ELF core", path);
+		return -1;
+	}
+	phoff = get_le64(eh + 32);
+	phentsize = eh[54] | eh[55] << 8;
+	phnum = eh[56] | eh[57] << 8;
+	if (phentsize != 56 || !phnum || phnum == 0xffff) {
+		snprintf(err, errlen, "%s: ELF core has no usable program headers", path);
+		return -1;
+	}
+	if (!(o->segs = calloc(phnum, sizeof(*o->segs)))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < phnum; i++) {
+		unsigned char ph[56];
+
+		if (src_read(&o->src, phoff + (uint64_t)i * 56, ph, sizeof(ph)) < 0) {
+			snprintf(err, errlen, "%s: ELF program headers are truncated", path);
+			return -1;
+		}
+		if (get_le32(ph) != 1 /* PT_LOAD */)
+			continue;
+		o->segs[o->nr_segs].offset = get_le64(ph + 8);
+		o->segs[o->nr_segs].paddr = get_le64(ph + 24);
+		o->segs[o->nr_segs].filesz = get_le64(ph + 32);
+		o->segs[o->nr_segs].memsz = get_le64(ph + 40);
+		o->nr_segs++;
+	}
+	qsort(o->segs, o->nr_segs, sizeof(o->segs[0]), seg_cmp);
+	o->is_elf = 1;
+	return 0;
+}
+
+static int
+own_read_elf(struct own *o, uint64_t paddr, unsigned char *buf, size_t len)
+{
+	while (len) {
+		const struct elf_seg *sg = NULL;
+		uint64_t in, n;
+		int lo = 0, hi = o->nr_segs;
+
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+
+			if (o->segs[mid].paddr + o->segs[mid].memsz <= paddr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < o->nr_segs && o->segs[lo].paddr <= paddr)
+			sg = &o->segs[lo];
+		if (!sg)
+			return -1;
+		in = paddr - sg->paddr;
+		n = sg->memsz - in < len ? sg->memsz - in : len;
+		if (in >= sg->filesz) {
+			memset(buf, 0, n);
+		} else {
+			uint64_t f = sg->filesz - in < n ? sg->filesz - in : n;
+
+			if (src_read(&o->src, sg->offset + in, buf, f) < 0)
+				return -1;
+			memset(buf + f, 0, n - f);
+		}
+		buf += n;
+		paddr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The runs of set bits in the 1st bitmap (pages the guest had), read in
+ * chunks.  A better memory map than [0, max_mapnr) for scans: it leaves
+ * out the PCI hole.  @returns 0 or -1.
+ */
+static int
+kdump_ranges(struct own *o, uint64_t bitmap1_off)
+{
+	struct kdump_rd *kd = &o->kd;
+	unsigned char buf[65536];
+	uint64_t pfn = 0, start = 0;
+	int in_run = 0, cap = 0;
+
+	while (pfn < kd->max_mapnr) {
+		uint64_t chunk_pfns = (uint64_t)sizeof(buf) * 8, i, n;
+
+		if (chunk_pfns > kd->max_mapnr - pfn)
+			chunk_pfns = kd->max_mapnr - pfn;
+		n = (chunk_pfns + 7) / 8;
+		if (src_read(&o->src, bitmap1_off + pfn / 8, buf, n) < 0)
+			return -1;
+		for (i = 0; i < chunk_pfns; i++) {
+			int set = buf[i / 8] >> (i % 8) & 1;
+
+			if (set && !in_run) {
+				start = pfn + i;
+				in_run = 1;
+			} else if (!set && in_run) {
+				if (kd->nr_ranges == cap) {
+					struct kaslr_range *r;
+
+					cap = cap ? cap * 2 : 16;
+					if (!(r = realloc(kd->ranges, cap * sizeof(*r))))
+						return -1;
+					kd->ranges = r;
+				}
+				kd->ranges[kd->nr_ranges].start = start * kd->block_size;
+				kd->ranges[kd->nr_ranges].end = (pfn + i) * kd->block_size;
+				kd->nr_ranges++;
+				in_run = 0;
+			}
+		}
+		pfn += chunk_pfns;
+	}
+	if (in_run) {
+		struct kaslr_range *r = realloc(kd->ranges, (kd->nr_ranges + 1) * sizeof(*r));
+
+		if (!r)
+			return -1;
+		kd->ranges = r;
+		kd->ranges[kd->nr_ranges].start = start * kd->block_size;
+		kd->ranges[kd->nr_ranges].end = pfn * kd->block_size;
+		kd->nr_ranges++;
+	}
+	return 0;
+}
+
+static int
+own_open_kdump(struct own *o, const char *path, char *err, size_t errlen)
+{
+	struct kdump_rd *kd = &o->kd;
+	unsigned char h[DDH_SIZE], sh[KSH_SIZE];
+	int version;
+	uint32_t sub_hdr_size, bitmap_blocks;
+	uint64_t bitmap2_off, words, i, sum = 0;
+
+	if (src_read(&o->src, 0, h, sizeof(h)) < 0) {
+		snprintf(err, errlen, "%s: kdump-compressed header is truncated", path);
+		return -1;
+	}
+	version = (int)get_le32(h + DDH_HEADER_VERSION);
+	kd->block_size = get_le32(h + DDH_BLOCK_SIZE);
+	sub_hdr_size = get_le32(h + DDH_SUB_HDR_SIZE);
+	bitmap_blocks = get_le32(h + DDH_BITMAP_BLOCKS);
+	kd->max_mapnr = get_le32(h + DDH_MAX_MAPNR);
+	if (kd->block_size != 4096) {
+		snprintf(err, errlen, "%s: kdump-compressed block size %u is not the x86_64 page size",
+			 path, kd->block_size);
+		return -1;
+	}
+	if (version >= 6 && src_read(&o->src, kd->block_size, sh, sizeof(sh)) == 0 &&
+	    get_le64(sh + KSH_MAX_MAPNR_64))
+		kd->max_mapnr = get_le64(sh + KSH_MAX_MAPNR_64);
+	kd->bitmap_bytes = (uint64_t)bitmap_blocks / 2 * kd->block_size;
+	if (!bitmap_blocks || kd->bitmap_bytes * 8 < kd->max_mapnr) {
+		snprintf(err, errlen, "%s: kdump-compressed bitmap (%u blocks) is too small for %" PRIu64
+			 " pages", path, bitmap_blocks, kd->max_mapnr);
+		return -1;
+	}
+	/* Only the bits for pfns below max_mapnr count. */
+	kd->bitmap_bytes = (kd->max_mapnr + 7) / 8;
+	words = (kd->bitmap_bytes + 7) / 8;
+	bitmap2_off = (1 + (uint64_t)sub_hdr_size + bitmap_blocks / 2) * kd->block_size;
+	kd->desc_off = (1 + (uint64_t)sub_hdr_size + bitmap_blocks) * kd->block_size;
+	if (!(kd->bitmap2 = calloc(words, 8)) || !(kd->rank = calloc(words + 1, 8)) ||
+	    !(kd->cbuf = malloc(kd->block_size))) {
+		snprintf(err, errlen, "%s: out of memory for the kdump-compressed bitmap", path);
+		return -1;
+	}
+	if (src_read(&o->src, bitmap2_off, kd->bitmap2, kd->bitmap_bytes) < 0) {
+		snprintf(err, errlen, "%s: kdump-compressed bitmap is truncated", path);
+		return -1;
+	}
+	if (kdump_ranges(o, (1 + (uint64_t)sub_hdr_size) * kd->block_size) < 0) {
+		snprintf(err, errlen, "%s: kdump-compressed bitmap is truncated", path);
+		return -1;
+	}
+	for (i = 0; i < words; i++) {
+		kd->rank[i] = sum;
+		sum += (uint64_t)__builtin_popcountll(get_le64(kd->bitmap2 + 8 * i));
+	}
+	kd->rank[words] = sum;
+	for (i = 0; i < KD_CACHE; i++)
+		if (!(kd->cache[i].data = malloc(kd->block_size))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	return 0;
+}
+
+/* The page with frame @pfn, decompressed; NULL if it is not in the dump. */
+static const unsigned char *
+kdump_page(struct own *o, uint64_t pfn)
+{
+	struct kdump_rd *kd = &o->kd;
+	struct kd_cached *c = &kd->cache[pfn % KD_CACHE];
+	uint64_t word, idx, off;
+	unsigned char pd[PD_SIZE];
+	uint32_t size, flags;
+
+	if (c->valid && c->pfn == pfn)
+		return c->data;
+	if (pfn >= kd->max_mapnr || !(kd->bitmap2[pfn / 8] & (1u << (pfn % 8))))
+		return NULL;
+	word = pfn / 64;
+	idx = kd->rank[word] +
+	      (uint64_t)__builtin_popcountll(get_le64(kd->bitmap2 + 8 * word) & ((1ULL << (pfn % 64)) - 1));
+	if (src_read(&o->src, kd->desc_off + idx * PD_SIZE, pd, sizeof(pd)) < 0)
+		return NULL;
+	off = get_le64(pd);
+	size = get_le32(pd + 8);
+	flags = get_le32(pd + 12);
+	c->valid = 0;
+	if (flags & PD_ZLIB) {
+		uLongf dlen = kd->block_size;
+
+		if (size > kd->block_size || src_read(&o->src, off, kd->cbuf, size) < 0 ||
+		    uncompress(c->data, &dlen, kd->cbuf, size) != Z_OK || dlen != kd->block_size)
+			return NULL;
+	} else if (flags & (PD_LZO | PD_SNAPPY | PD_ZSTD)) {
+		kd->unsupported = flags & PD_LZO ? "lzo" : flags & PD_SNAPPY ? "snappy" : "zstd";
+		return NULL;
+	} else {
+		if (size != kd->block_size || src_read(&o->src, off, c->data, size) < 0)
+			return NULL;
+	}
+	c->pfn = pfn;
+	c->valid = 1;
+	return c->data;
+}
+
+static int
+own_read_kdump(struct own *o, uint64_t paddr, unsigned char *buf, size_t len)
+{
+	while (len) {
+		uint64_t in = paddr % o->kd.block_size;
+		size_t n = o->kd.block_size - in < len ? o->kd.block_size - in : len;
+		const unsigned char *page = kdump_page(o, paddr / o->kd.block_size);
+
+		if (!page)
+			return -1;
+		memcpy(buf, page + in, n);
+		buf += n;
+		paddr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+own_close(struct own *o)
+{
+	int i;
+
+	if (o->src.fd >= 0)
+		close(o->src.fd);
+	free(o->src.recs);
+	free(o->segs);
+	free(o->kd.bitmap2);
+	free(o->kd.rank);
+	free(o->kd.cbuf);
+	free(o->kd.ranges);
+	for (i = 0; i < KD_CACHE; i++)
+		free(o->kd.cache[i].data);
+	memset(o, 0, sizeof(*o));
+	o->src.fd = -1;
+}
+
+/* Open @path with the built-in reader.  @returns 0, or -1 with @err set. */
+static int
+own_open(struct own *o, const char *path, char *err, size_t errlen)
+{
+	unsigned char magic[16];
+
+	memset(o, 0, sizeof(*o));
+	if ((o->src.fd = open(path, O_RDONLY)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (pread_full(o->src.fd, magic, sizeof(magic), 0) < 0) {
+		snprintf(err, errlen, "%s: too short to be a dump", path);
+		return -1;
+	}
+	if (!memcmp(magic, FLAT_SIG, strlen(FLAT_SIG))) {
+		if (flat_index(&o->src, path, err, errlen) < 0)
+			return -1;
+		if (src_read(&o->src, 0, magic, sizeof(magic)) < 0) {
+			snprintf(err, errlen, "%s: flattened dump holds no file header", path);
+			return -1;
+		}
+	}
+	if (!memcmp(magic, "\177ELF", 4))
+		return own_open_elf(o, path, err, errlen);
+	if (!memcmp(magic, KDUMP_SIG, strlen(KDUMP_SIG)))
+		return own_open_kdump(o, path, err, errlen);
+	snprintf(err, errlen, "%s: the built-in reader knows ELF and kdump-compressed dumps "
+		 "(plain or flattened) only", path);
+	return -1;
+}
+
+static int
+own_read(struct own *o, uint64_t paddr, void *buf, size_t len)
+{
+	return o->is_elf ? own_read_elf(o, paddr, buf, len) : own_read_kdump(o, paddr, buf, len);
+}
+
+/* ==== the dump: format, reader, registers ============================= */
+
+enum reader { READER_AUTO, READER_LIBKDUMPFILE, READER_OWN };
+
+struct dump {
+	const char *path;
+	struct kaslr_dumpfile_info info;	/* format, ranges, notes */
+	kdump_ctx_t *kctx;			/* libkdumpfile, or NULL */
+	int kfd;				/* its file (libkdumpfile does not close it) */
+	struct own own;				/* the built-in reader otherwise */
+	const char *reader;
+	char reader_note[256];			/* why not libkdumpfile */
+	/* registers */
+	struct kaslr_cpu_regs *regs;
+	int nr_cpus;
+	struct kaslr_notes_info notes;
+	const char *regs_source;
+	/* progress on a tty */
+	int progress_tty;
+	int progress_pct;
+	double progress_t0;			/* when the search started */
+};
+
+/* Seconds before a scan starts to report progress on a terminal. */
+#define PROGRESS_AFTER 1.0
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+dump_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
+{
+	struct dump *d = priv;
+
+	if (d->kctx) {
+		size_t n = len;
+
+		return kdump_read(d->kctx, KDUMP_MACHPHYSADDR, paddr, buf, &n) == KDUMP_OK ? 0 : -1;
+	}
+	return own_read(&d->own, paddr, buf, len);
+}
+
+static void
+dump_progress(void *priv, uint64_t done, uint64_t total)
+{
+	struct dump *d = priv;
+	int pct;
+
+	// Only scans that take a while are worth a progress line.
+	if (!d->progress_tty || !total || now() - d->progress_t0 < PROGRESS_AFTER)
+		return;
+	pct = (int)(done * 100 / total);
+	if (pct == d->progress_pct)
+		return;
+	d->progress_pct = pct;
+	fprintf(stderr, "\r" PROG ": scanning physical memory: %3d%% of %" PRIu64 " MiB", pct, total >> 20);
+	fflush(stderr);
+}
+
+static void
+progress_done(struct dump *d)
+{
+	if (d->progress_tty && d->progress_pct >= 0)
+		fprintf(stderr, "\r%-70s\r", "");
+	d->progress_pct = -1;
+}
+
+static int
+open_libkdumpfile(struct dump *d)
+{
+	kdump_attr_t attr;
+	kdump_status st;
+	int fd;
+
+	if (!(d->kctx = kdump_new())) {
+		snprintf(d->reader_note, sizeof(d->reader_note), "libkdumpfile: out of memory");
+		return -1;
+	}
+	if ((fd = d->kfd = open(d->path, O_RDONLY)) < 0) {
+		snprintf(d->reader_note, sizeof(d->reader_note), "%s", strerror(errno));
+		goto fail;
+	}
+	st = kdump_open_fd(d->kctx, fd);
+	if (st != KDUMP_OK) {
+		snprintf(d->reader_note, sizeof(d->reader_note), "libkdumpfile: %s", kdump_get_err(d->kctx));
+		goto fail;
+	}
+	/*
+	 * Without a VMCOREINFO note libkdumpfile may leave the architecture
+	 * unset (0.5.1 does for kdump-compressed files; drgn issue #382).
+	 * Physical reads need no more than that; the Linux address layout
+	 * (addrxlat.ostype) is never asked for: finding it is our job.
+	 */
+	attr.type = KDUMP_STRING;
+	if (kdump_get_typed_attr(d->kctx, KDUMP_ATTR_ARCH_NAME, &attr) != KDUMP_OK)
+		kdump_set_string_attr(d->kctx, KDUMP_ATTR_ARCH_NAME, KDUMP_ARCH_X86_64);
+	return 0;
+fail:
+	kdump_free(d->kctx);
+	d->kctx = NULL;
+	if (d->kfd >= 0)
+		close(d->kfd);
+	d->kfd = -1;
+	return -1;
+}
+
+/* @returns 0, or -1 with @err set (unreadable input). */
+static int
+dump_open(struct dump *d, const char *path, enum reader want, char *err, size_t errlen)
+{
+	enum kaslr_status st;
+	int flat;
+
+	memset(d, 0, sizeof(*d));
+	d->path = path;
+	d->own.src.fd = -1;
+	d->kfd = -1;
+	d->progress_pct = -1;
+	st = kaslr_dumpfile_probe(path, &d->info, err, errlen);
+	if (st != KASLR_OK)
+		return -1;
+	flat = !strncmp(d->info.format, "flattened", 9);
+
+	// libkdumpfile first; it learnt the flattened format only after 0.5.1
+	// (Debian bookworm's), so there the built-in reader takes over.
+	if (want != READER_OWN) {
+		if (open_libkdumpfile(d) == 0) {
+			d->reader = "libkdumpfile";
+		} else if (flat) {
+			char why[sizeof(d->reader_note)];
+
+			snprintf(why, sizeof(why), "%s", d->reader_note);
+			snprintf(d->reader_note, sizeof(d->reader_note),
+				 "this libkdumpfile cannot read the flattened format: %.180s", why);
+		}
+		if (!d->kctx && want == READER_LIBKDUMPFILE) {
+			snprintf(err, errlen, "%s: %s (--reader=own reads it)", path, d->reader_note);
+			return -1;
+		}
+	}
+	/* kdump-compressed: the built-in reader also gives the memory map (1st bitmap). */
+	if (!d->kctx || !strstr(d->info.format, "ELF")) {
+		if (own_open(&d->own, path, err, errlen) < 0) {
+			if (!d->kctx)
+				return -1;
+			own_close(&d->own);
+		}
+	}
+	if (!d->kctx)
+		d->reader = "built-in";
+	if (d->own.kd.nr_ranges) {
+		free(d->info.ranges);
+		d->info.ranges = d->own.kd.ranges;
+		d->info.nr_ranges = d->own.kd.nr_ranges;
+		d->own.kd.ranges = NULL;
+		d->own.kd.nr_ranges = 0;
+	}
+	return 0;
+}
+
+/*
+ * Bytes of memory a plain ELF dump promises but does not hold (a copy cut
+ * short); 0 if complete or not a plain ELF file.
+ */
+static uint64_t
+elf_missing_bytes(const char *path)
+{
+	struct own o;
+	struct stat st;
+	char err[256];
+	uint64_t missing = 0;
+	int i;
+
+	if (own_open(&o, path, err, sizeof(err)) == 0 && o.is_elf && !o.src.recs &&
+	    fstat(o.src.fd, &st) == 0) {
+		for (i = 0; i < o.nr_segs; i++) {
+			const struct elf_seg *sg = &o.segs[i];
+			uint64_t size = (uint64_t)st.st_size;
+
+			if (sg->offset >= size)
+				missing += sg->filesz;
+			else if (sg->filesz > size - sg->offset)
+				missing += sg->filesz - (size - sg->offset);
+		}
+	}
+	own_close(&o);
+	return missing;
+}
+
+/* Registers from the note area (ELF PT_NOTE or kdump-compressed note buffer). */
+static void
+dump_regs(struct dump *d)
+{
+	int n = 0;
+
+	if (!d->info.notes)
+		return;
+	kaslr_notes_parse(d->info.notes, d->info.notes_len, NULL, 0, NULL, &d->notes);
+	if (d->notes.nr_qemu <= 0)
+		return;
+	n = d->notes.nr_qemu < MAX_CPUS ? d->notes.nr_qemu : MAX_CPUS;
+	if (!(d->regs = calloc(n, sizeof(*d->regs))))
+		return;
+	kaslr_notes_parse(d->info.notes, d->info.notes_len, d->regs, n, &d->nr_cpus, &d->notes);
+	d->regs_source = strstr(d->info.format, "ELF") ? "QEMU ELF notes"
+						       : "QEMU notes in the kdump-compressed note area";
+}
+
+static void
+dump_close(struct dump *d)
+{
+	if (d->kctx)
+		kdump_free(d->kctx);
+	if (d->kfd >= 0)
+		close(d->kfd);
+	d->kfd = -1;
+	own_close(&d->own);
+	kaslr_dumpfile_free(&d->info);
+	free(d->regs);
+	d->kctx = NULL;
+	d->regs = NULL;
+}
+
+/* ==== output ========================================================== */
+
+static const struct {
+	unsigned bit;
+	const char *key;	/* JSON */
+	const char *text;	/* human */
+} check_names[] = {
+	{ KASLR_V_BANNER, "banner", "linux_banner equal" },
+	{ KASLR_V_ALIGNED, "aligned", "2 MiB aligned" },
+	{ KASLR_V_WINDOW, "window", "in window" },
+	{ KASLR_V_PAGETABLE, "pagetable", "page tables agree" },
+	{ KASLR_V_VMCOREINFO, "vmcoreinfo", "in-RAM vmcoreinfo agrees" },
+};
+#define NR_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
+
+/* Short check list for the -v table: "banner,aligned,window". */
+static const char *
+checks_short(unsigned checks, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NR_CHECKS; i++)
+		if (checks & check_names[i].bit)
+			n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
+					      check_names[i].key);
+	if (!n)
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+/* A word the shell passes through unchanged, quoted if it needs to be. */
+static void
+shell_word(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+	const char *p;
+
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./+-=:,@%") ==
+		      strlen(s)) {
+		snprintf(out, size, "%s", s);
+		return;
+	}
+	if (size < 3) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	out[n++] = '\'';
+	for (p = s; *p && n + 6 < size; p++) {
+		if (*p == '\'') {
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
+static void
+crash_command(char *out, size_t size, const char *vmlinux, const char *dump, uint64_t ko, int64_t pb)
+{
+	char v[1024], d[1024];
+
+	shell_word(v, sizeof(v), vmlinux);
+	shell_word(d, sizeof(d), dump);
+	snprintf(out, size, "crash --kaslr=0x%" PRIx64 " --machdep phys_base=0x%" PRIx64 " %s %s", ko,
+		 (uint64_t)pb, v, d);
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+json_hex(FILE *f, uint64_t v)
+{
+	fprintf(f, "\"0x%" PRIx64 "\"", v);
+}
+
+struct run {
+	const char *vmlinux_arg, *dump_arg;
+	struct kaslr_vmlinux vml;
+	struct dump dump;
+	struct kaslr_ctx ctx;
+	struct kaslr_report *rep;
+	enum kaslr_status status;
+	const char *error;		/* final one-line error, or NULL */
+	double seconds;
+	/* The dump's own VMCOREINFO note, if it has one. */
+	int has_note_values;
+	uint64_t note_offset;
+	int64_t note_phys_base;
+};
+
+static const struct kaslr_candidate *
+best_cand(const struct run *r)
+{
+	return r->rep && r->rep->best >= 0 && r->status == KASLR_OK ? &r->rep->cand[r->rep->best] : NULL;
+}
+
+static void
+print_json(const struct run *r)
+{
+	const struct kaslr_candidate *b = best_cand(r);
+	const struct kaslr_report *rep = r->rep;
+	FILE *f = stdout;
+	char cmd[4096];
+	size_t i;
+	int k;
+
+	fputs("{\n  \"vmlinux\": ", f);
+	json_str(f, r->vmlinux_arg);
+	fputs(",\n  \"dump\": ", f);
+	json_str(f, r->dump_arg);
+	fputs(",\n  \"format\": ", f);
+	json_str(f, r->dump.info.format);
+	fputs(",\n  \"reader\": ", f);
+	json_str(f, r->dump.reader);
+	fputs(",\n  \"osrelease\": ", f);
+	json_str(f, r->vml.osrelease[0] ? r->vml.osrelease : NULL);
+	fputs(",\n  \"registers\": ", f);
+	json_str(f, r->dump.regs_source);
+	fprintf(f, ",\n  \"cpus\": %d", r->dump.nr_cpus);
+	fputs(",\n  \"method\": ", f);
+	json_str(f, b ? kaslr_method_name(b->method) : NULL);
+	if (b && b->cpu >= 0)
+		fprintf(f, ",\n  \"cpu\": %d", b->cpu);
+	else
+		fputs(",\n  \"cpu\": null", f);
+	if (b) {
+		fprintf(f, ",\n  \"kernel_offset\": %" PRIu64 ",\n  \"kernel_offset_hex\": ", b->kernel_offset);
+		json_hex(f, b->kernel_offset);
+		fprintf(f, ",\n  \"phys_base\": %" PRId64 ",\n  \"phys_base_hex\": ", b->phys_base);
+		json_hex(f, (uint64_t)b->phys_base);
+	} else {
+		fputs(",\n  \"kernel_offset\": null,\n  \"kernel_offset_hex\": null"
+		      ",\n  \"phys_base\": null,\n  \"phys_base_hex\": null", f);
+	}
+	fprintf(f, ",\n  \"verified\": %s,\n  \"checks\": [", b ? "true" : "false");
+	for (i = 0, k = 0; b && i < NR_CHECKS; i++)
+		if (b->checks & check_names[i].bit)
+			fprintf(f, "%s\"%s\"", k++ ? ", " : "", check_names[i].key);
+	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d", rep ? rep->nr_agree : 0,
+		rep ? rep->nr_disagree : 0);
+	fputs(",\n  \"candidates\": [", f);
+	for (k = 0; rep && k < rep->nr_cand; k++) {
+		const struct kaslr_candidate *c = &rep->cand[k];
+		char ck[128];
+
+		fprintf(f, "%s\n    {\"method\": \"%s\", \"cpu\": ", k ? "," : "", kaslr_method_name(c->method));
+		if (c->cpu >= 0)
+			fprintf(f, "%d", c->cpu);
+		else
+			fputs("null", f);
+		fputs(", \"pgd\": ", f);
+		if (c->pgd_paddr)
+			json_hex(f, c->pgd_paddr);
+		else
+			fputs("null", f);
+		fprintf(f, ", \"levels\": %d, \"kernel_offset\": %" PRIu64 ", \"phys_base\": %" PRId64
+			", \"status\": \"%s\", \"checks\": ", c->levels, c->kernel_offset, c->phys_base,
+			kaslr_status_name(c->status));
+		json_str(f, checks_short(c->checks, ck, sizeof(ck)));
+		fputs(", \"note\": ", f);
+		json_str(f, c->note);
+		fputc('}', f);
+	}
+	fputs(rep && rep->nr_cand ? "\n  ]" : "]", f);
+	fputs(",\n  \"crash_command\": ", f);
+	if (b) {
+		crash_command(cmd, sizeof(cmd), r->vmlinux_arg, r->dump_arg, b->kernel_offset, b->phys_base);
+		json_str(f, cmd);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\n  \"vmcoreinfo_copies\": [", f);
+	for (k = 0; rep && k < rep->nr_vmci; k++) {
+		const struct kaslr_vmci_copy *v = &rep->vmci[k];
+
+		fprintf(f, "%s\n    {\"paddr\": ", k ? "," : "");
+		json_hex(f, v->paddr);
+		fprintf(f, ", \"len\": %zu, \"osrelease\": ", v->len);
+		json_str(f, v->osrelease);
+		fputs(", \"build_id\": ", f);
+		json_str(f, v->build_id[0] ? v->build_id : NULL);
+		if (v->has_offset)
+			fprintf(f, ", \"kernel_offset\": %" PRIu64, v->kernel_offset);
+		else
+			fputs(", \"kernel_offset\": null", f);
+		if (v->has_phys_base)
+			fprintf(f, ", \"phys_base\": %" PRId64, v->phys_base);
+		else
+			fputs(", \"phys_base\": null", f);
+		fprintf(f, ", \"verified\": %s}", v->verified ? "true" : "false");
+	}
+	fputs(rep && rep->nr_vmci ? "\n  ]" : "]", f);
+	fputs(",\n  \"dump_vmcoreinfo_note\": ", f);
+	if (r->has_note_values) {
+		fprintf(f, "{\"kernel_offset\": %" PRIu64 ", \"phys_base\": %" PRId64 ", \"agrees\": %s}",
+			r->note_offset, r->note_phys_base,
+			b ? (b->kernel_offset == r->note_offset && b->phys_base == r->note_phys_base ? "true"
+												  : "false")
+			  : "null");
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\n  \"page_reads\": %lu,\n  \"seconds\": %.3f", r->ctx.nr_reads, r->seconds);
+	fputs(",\n  \"error\": ", f);
+	json_str(f, r->error);
+	fputs("\n}\n", f);
+}
+
+static void
+print_regs_table(const struct dump *d)
+{
+	int i;
+
+	printf("  CPU  CR0               CR3               CR4               IDTR BASE         LIMIT\n");
+	for (i = 0; i < d->nr_cpus; i++) {
+		const struct kaslr_cpu_regs *c = &d->regs[i];
+
+		if (!c->valid) {
+			printf("  %3d  (unreadable CPU state)\n", c->cpu);
+			continue;
+		}
+		printf("  %3d  %016" PRIx64 "  %016" PRIx64 "  %016" PRIx64 "  %016" PRIx64 "  %5" PRIx32 "\n",
+		       c->cpu, c->cr0, c->cr3, c->cr4, c->idtr_base, c->idtr_limit);
+	}
+}
+
+static void
+print_candidates(const struct kaslr_report *rep)
+{
+	int k;
+
+	printf("  candidates:\n");
+	printf("    %-10s %-3s %-12s %-2s %-10s %-18s %-9s %-42s %s\n", "METHOD", "CPU", "PGD", "LV",
+	       "OFFSET", "PHYS_BASE", "STATUS", "CHECKS", "NOTE");
+	for (k = 0; k < rep->nr_cand; k++) {
+		const struct kaslr_candidate *c = &rep->cand[k];
+		char cpu[12], pgd[20], ck[128];
+
+		if (c->cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "%d", c->cpu);
+		else
+			snprintf(cpu, sizeof(cpu), "-");
+		if (c->pgd_paddr)
+			snprintf(pgd, sizeof(pgd), "%" PRIx64, c->pgd_paddr);
+		else
+			snprintf(pgd, sizeof(pgd), "-");
+		printf("    %-10s %-3s %-12s %-2d %-10" PRIx64 " %-18" PRIx64 " %-9s %-42s %s\n",
+		       kaslr_method_name(c->method), cpu, pgd, c->levels, c->kernel_offset, (uint64_t)c->phys_base,
+		       kaslr_status_name(c->status), checks_short(c->checks, ck, sizeof(ck)), c->note);
+	}
+	if (!rep->nr_cand)
+		printf("    (none)\n");
+}
+
+static void
+print_human(const struct run *r, int verbose)
+{
+	const struct kaslr_candidate *b = best_cand(r);
+	const struct kaslr_report *rep = r->rep;
+	const struct dump *d = &r->dump;
+	char cmd[4096];
+	size_t i;
+	int k, n;
+
+	printf(PROG ": %s %s\n", r->vmlinux_arg, r->dump_arg);
+	if (verbose) {
+		printf("  vmlinux: %s, build-id %s\n", r->vml.osrelease,
+		       r->vml.build_id[0] ? r->vml.build_id : "(none)");
+		printf("  dump: %s, read with %s%s%s%s\n", d->info.format,
+		       d->kctx ? "libkdumpfile" : "the built-in reader", d->reader_note[0] ? " (" : "",
+		       d->reader_note, d->reader_note[0] ? ")" : "");
+		for (k = 0; k < d->info.nr_ranges; k++) {
+			uint64_t len = d->info.ranges[k].end - d->info.ranges[k].start;
+
+			printf("  memory: %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " %s)\n", d->info.ranges[k].start,
+			       d->info.ranges[k].end - 1, len >= 1 << 20 ? len >> 20 : len >> 10,
+			       len >= 1 << 20 ? "MiB" : "KiB");
+		}
+	}
+	if (d->nr_cpus)
+		printf("  registers: %d CPU%s from %s\n", d->nr_cpus, d->nr_cpus == 1 ? "" : "s", d->regs_source);
+	else if (d->notes.nr_prstatus)
+		printf("  registers: none (%d NT_PRSTATUS notes but no QEMU CPU state: memory scan only)\n",
+		       d->notes.nr_prstatus);
+	else
+		printf("  registers: none (no CPU notes in the dump: memory scan only)\n");
+	if (verbose && d->nr_cpus)
+		print_regs_table(d);
+	if (r->has_note_values)
+		printf("  dump's VMCOREINFO note: KERNELOFFSET=%" PRIx64 " NUMBER(phys_base)=%" PRId64 "%s\n",
+		       r->note_offset, r->note_phys_base,
+		       !b ? "" : b->kernel_offset == r->note_offset && b->phys_base == r->note_phys_base
+			     ? " (agrees)" : " (DISAGREES with the result)");
+	if (verbose && rep)
+		print_candidates(rep);
+	if (!b) {
+		printf("  result: %s%s\n", r->status == KASLR_AMBIGUOUS ? "ambiguous" : "not found",
+		       verbose ? "" : " (-v lists every candidate)");
+		return;
+	}
+	n = rep->nr_agree + rep->nr_disagree;
+	if (b->cpu >= 0)
+		printf("  method: %s (cpu %d, agreed by %d of %d verified candidates", kaslr_method_name(b->method),
+		       b->cpu, rep->nr_agree, n);
+	else
+		printf("  method: %s (agreed by %d of %d verified candidates", kaslr_method_name(b->method),
+		       rep->nr_agree, n);
+	if (rep->nr_cand > n)
+		printf("; %d other%s failed%s", rep->nr_cand - n, rep->nr_cand - n == 1 ? "" : "s",
+		       verbose ? "" : ", -v shows why");
+	printf(")\n");
+	printf("  KERNELOFFSET: 0x%" PRIx64 "\n", b->kernel_offset);
+	printf("  phys_base: 0x%" PRIx64 " (%" PRId64 ")\n", (uint64_t)b->phys_base, b->phys_base);
+	printf("  verified:");
+	for (i = 0, k = 0; i < NR_CHECKS; i++) {
+		if (!(b->checks & check_names[i].bit))
+			continue;
+		printf("%s %s", k++ ? "," : "", check_names[i].text);
+		if (check_names[i].bit == KASLR_V_BANNER)
+			printf(" (vmlinux %s)", r->vml.osrelease);
+	}
+	printf("\n");
+	for (k = 0; k < rep->nr_vmci; k++) {
+		const struct kaslr_vmci_copy *v = &rep->vmci[k];
+
+		printf("  in-RAM vmcoreinfo: %#" PRIx64 " (%s)%s\n", v->paddr, v->osrelease,
+		       v->verified ? ", verified" : ", does not verify");
+	}
+	if (verbose)
+		printf("  page-table entries read: %lu; search took %.3f s\n", r->ctx.nr_reads, r->seconds);
+	crash_command(cmd, sizeof(cmd), r->vmlinux_arg, r->dump_arg, b->kernel_offset, b->phys_base);
+	printf("  %s\n", cmd);
+}
+
+/* ==== --vmcoreinfo FILE ================================================ */
+
+/* The in-RAM text of a verified copy with the result's values; NULL if none. */
+static char *
+ram_vmcoreinfo(struct run *r, const struct kaslr_candidate *b, uint64_t *paddr_ret)
+{
+	const struct kaslr_report *rep = r->rep;
+	char *text = NULL;
+	int k;
+
+	for (k = 0; k < rep->nr_vmci; k++) {
+		const struct kaslr_vmci_copy *v = &rep->vmci[k];
+		size_t got = 0;
+
+		if (!v->verified || !v->has_offset || !v->has_phys_base || v->kernel_offset != b->kernel_offset ||
+		    v->phys_base != b->phys_base || !v->len || v->len > 1 << 20)
+			continue;
+		if (!(text = calloc(1, v->len + 1)))
+			return NULL;
+		/* Page by page: the core's callback contract. */
+		while (got < v->len) {
+			uint64_t pa = v->paddr + got;
+			size_t n = 4096 - (pa & 4095);
+
+			if (n > v->len - got)
+				n = v->len - got;
+			if (dump_read_phys(&r->dump, pa, text + got, n) < 0)
+				break;
+			got += n;
+		}
+		if (got == v->len) {
+			text[strnlen(text, v->len)] = '\0';
+			*paddr_ret = v->paddr;
+			return text;
+		}
+		free(text);
+		text = NULL;
+	}
+	if (kaslr_vmci_read_ram(&r->ctx, &r->vml, NULL, b->kernel_offset, b->phys_base, &text, paddr_ret) ==
+	    KASLR_OK)
+		return text;
+	return NULL;
+}
+
+/* @returns 0, or -1 after printing why. */
+static int
+write_vmcoreinfo(struct run *r, const char *path)
+{
+	const struct kaslr_candidate *b = best_cand(r);
+	struct kaslr_vmci v = { 0 };
+	char *text;
+	uint64_t paddr = 0;
+	FILE *f;
+	int from_ram = 0, ok;
+
+	if (!b) {
+		fprintf(stderr, PROG ": not writing %s: no verified result to describe\n", path);
+		return -1;
+	}
+	if ((text = ram_vmcoreinfo(r, b, &paddr))) {
+		from_ram = 1;
+	} else {
+		// The keys crash, makedumpfile -i and drgn --vmcoreinfo need to
+		// place the kernel: drgn also requires SYMBOL(swapper_pg_dir),
+		// which on x86_64 is init_top_pgt (4.13+) / init_level4_pgt.
+		ok = !kaslr_vmci_add_raw(&v, "OSRELEASE", r->vml.osrelease);
+		if (r->vml.build_id[0])
+			ok = ok && !kaslr_vmci_add_raw(&v, "BUILD-ID", r->vml.build_id);
+		ok = ok && !kaslr_vmci_add_raw(&v, "PAGESIZE", "4096");
+		if (r->vml.stext)
+			ok = ok && !kaslr_vmci_add_symbol(&v, "_stext", r->vml.stext + b->kernel_offset);
+		if (r->vml.init_top_pgt)
+			ok = ok && !kaslr_vmci_add_symbol(&v, "swapper_pg_dir", r->vml.init_top_pgt +
+									 b->kernel_offset);
+		ok = ok && !kaslr_vmci_add_number(&v, "phys_base", b->phys_base);
+		ok = ok && !kaslr_vmci_add_kernel_offset(&v, b->kernel_offset);
+		text = ok ? kaslr_vmci_format(&v) : NULL;
+		kaslr_vmci_free(&v);
+		if (!text) {
+			fprintf(stderr, PROG ": out of memory building the vmcoreinfo\n");
+			return -1;
+		}
+	}
+	if (!(f = fopen(path, "w"))) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		free(text);
+		return -1;
+	}
+	fputs(text, f);
+	if (*text && text[strlen(text) - 1] != '\n')
+		fputc('\n', f);
+	free(text);
+	if (fclose(f) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (from_ram)
+		fprintf(stderr, PROG ": wrote %s: the kernel's own vmcoreinfo, read from RAM at 0x%" PRIx64 "\n",
+			path, paddr);
+	else
+		fprintf(stderr, PROG ": wrote %s: a minimal vmcoreinfo built from the result (no in-RAM copy "
+			"found)\n", path);
+	return 0;
+}
+
+/* ==== main ============================================================= */
+
+static void
+usage(FILE *f)
+{
+	int m;
+
+	fprintf(f,
+		"Usage: " PROG " [OPTIONS] VMLINUX DUMP\n"
+		"Recover the KASLR offset (KERNELOFFSET) and phys_base of an x86_64 kernel dump\n"
+		"that lacks vmcoreinfo, verify them against VMLINUX, and print the crash command\n"
+		"line that opens the dump.\n"
+		"\n"
+		"  -v, --verbose          print every candidate, the registers and the memory map\n"
+		"  -j, --json             print one JSON object instead of text\n"
+		"  -m, --method=LIST      use only these methods (comma-separated, repeatable):");
+	for (m = KASLR_M_NONE + 1; m < KASLR_M_COUNT; m++)
+		if (m != KASLR_M_MANUAL)	/* values given by hand: not a search */
+			fprintf(f, "%s%s", m == KASLR_M_NONE + 1 ? "\n                         " : ", ",
+				kaslr_method_name((enum kaslr_method)m));
+	fprintf(f,
+		"\n"
+		"  -o, --vmcoreinfo=FILE  write the kernel's vmcoreinfo (from RAM, else a minimal one)\n"
+		"      --reader=WHICH     auto (default), libkdumpfile or own (built-in reader)\n"
+		"  -V, --version          print the version\n"
+		"  -h, --help             print this help\n"
+		"\n"
+		"Exit status: 0 found and verified, 1 not found or not verified, 2 usage error or\n"
+		"unreadable input.\n");
+}
+
+static int
+parse_methods(const char *arg, unsigned *mask)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int ok = 1;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int m;
+
+		if (!strcmp(tok, "all")) {
+			*mask |= KASLR_METHODS_ALL;
+			continue;
+		}
+		m = kaslr_method_from_name(tok);
+		if (m <= KASLR_M_NONE) {
+			fprintf(stderr, PROG ": unknown method '%s' (see --help for the list)\n", tok);
+			ok = 0;
+			break;
+		}
+		*mask |= KASLR_METHOD_BIT(m);
+	}
+	free(copy);
+	return ok ? 0 : -1;
+}
+
+/* Values of the dump's own VMCOREINFO note, for comparison only. */
+static void
+note_values(struct run *r)
+{
+	struct kaslr_vmci v;
+	char err[160];
+
+	if (!r->dump.notes.vmcoreinfo ||
+	    kaslr_vmci_parse(r->dump.notes.vmcoreinfo, r->dump.notes.vmcoreinfo_len, &v, err, sizeof(err)) !=
+		    KASLR_OK)
+		return;
+	r->has_note_values = kaslr_vmci_kernel_offset(&v, &r->note_offset) == 0 &&
+			     kaslr_vmci_phys_base(&v, &r->note_phys_base) == 0;
+	kaslr_vmci_free(&v);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "method", required_argument, NULL, 'm' },
+		{ "vmcoreinfo", required_argument, NULL, 'o' },
+		{ "reader", required_argument, NULL, 'R' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r;
+	char err[KASLR_ERRLEN + 256];
+	const char *vmci_out = NULL;
+	unsigned methods = 0;
+	enum reader reader = READER_AUTO;
+	int verbose = 0, json = 0, c, rc;
+	uint64_t missing;
+	double t0;
+
+	memset(&r, 0, sizeof(r));
+	while ((c = getopt_long(argc, argv, "vjm:o:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'm':
+			if (parse_methods(optarg, &methods) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			vmci_out = optarg;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "auto"))
+				reader = READER_AUTO;
+			else if (!strcmp(optarg, "libkdumpfile"))
+				reader = READER_LIBKDUMPFILE;
+			else if (!strcmp(optarg, "own") || !strcmp(optarg, "built-in"))
+				reader = READER_OWN;
+			else {
+				fprintf(stderr, PROG ": --reader takes auto, libkdumpfile or own, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'V':
+			printf(PROG " " KASLR_VERSION "\n");
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, PROG ": need exactly two arguments, VMLINUX and DUMP (see --help)\n");
+		return EXIT_USAGE;
+	}
+	if (!methods)
+		methods = KASLR_METHODS_ALL;
+	r.vmlinux_arg = argv[optind];
+	r.dump_arg = argv[optind + 1];
+
+	if (kaslr_vmlinux_open(r.vmlinux_arg, &r.vml, err, sizeof(err)) != KASLR_OK) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (dump_open(&r.dump, r.dump_arg, reader, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		kaslr_vmlinux_close(&r.vml);
+		return EXIT_USAGE;
+	}
+	dump_regs(&r.dump);
+	note_values(&r);
+	if (!strcmp(r.dump.info.format, "ELF") && (missing = elf_missing_bytes(r.dump_arg)))
+		fprintf(stderr, PROG ": warning: %s is truncated: %" PRIu64 " MiB of the memory its headers "
+			"describe is missing (an incomplete copy?)\n", r.dump_arg, (missing + (1 << 20) - 1) >> 20);
+	r.dump.progress_tty = isatty(STDERR_FILENO);
+
+	r.ctx.read_phys = dump_read_phys;
+	r.ctx.priv = &r.dump;
+	r.ctx.ranges = r.dump.info.ranges;
+	r.ctx.nr_ranges = r.dump.info.nr_ranges;
+	r.ctx.progress = dump_progress;
+	if (!(r.rep = calloc(1, sizeof(*r.rep)))) {
+		fprintf(stderr, PROG ": out of memory\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	t0 = r.dump.progress_t0 = now();
+	r.status = kaslr_find(&r.ctx, &r.vml, r.dump.regs, r.dump.nr_cpus, methods, r.rep);
+	r.seconds = now() - t0;
+	progress_done(&r.dump);
+	if (r.status == KASLR_OK && r.rep->best < 0) {
+		snprintf(r.ctx.err, sizeof(r.ctx.err), "no verified candidate");
+		r.status = KASLR_NOTFOUND;
+	}
+	if (r.status != KASLR_OK) {
+		if (!r.ctx.err[0])
+			snprintf(r.ctx.err, sizeof(r.ctx.err), "%s", kaslr_status_name(r.status));
+		if (r.dump.own.kd.unsupported)
+			snprintf(err, sizeof(err), "%s (pages compressed with %s are beyond the built-in "
+				 "reader: run makedumpfile -R to unflatten the dump)", r.ctx.err,
+				 r.dump.own.kd.unsupported);
+		else
+			snprintf(err, sizeof(err), "%s", r.ctx.err);
+		r.error = err;
+	}
+	rc = r.status == KASLR_OK ? EXIT_FOUND : r.status == KASLR_NOMEM ? EXIT_USAGE : EXIT_NOTFOUND;
+
+	if (json)
+		print_json(&r);
+	else
+		print_human(&r, verbose);
+	fflush(stdout);
+	if (r.error)
+		fprintf(stderr, PROG ": %s\n", r.error);
+	if (vmci_out && write_vmcoreinfo(&r, vmci_out) < 0 && rc == EXIT_FOUND)
+		rc = EXIT_NOTFOUND;
+out:
+	free(r.rep);
+	dump_close(&r.dump);
+	kaslr_vmlinux_close(&r.vml);
+	return rc;
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (C) 2026 The kaslr.so authors
+#
+# tests/e2e/kaslr-find.sh - kaslr-find on every real dump of the lab.
+#
+# For every dump directory in $LAB/dumps/index and every dump file in it:
+#  - `kaslr-find --json VMLINUX DUMP` must exit 0 with kernel_offset and
+#    phys_base equal to the ground truth in truth.env (recorded inside the
+#    guest);
+#  - plain files are read again with the built-in reader (--reader=own): the
+#    same answer;
+#  - the printed crash command line must open the dump: full session and
+#    `sys` on kernels crash 8.0.2 can initialise (< 6.4), `--minimal` and
+#    `rd -a linux_banner` on newer ones; RELEASE must appear.
+# Once per directory: --vmcoreinfo writes the values, and the other kernel's
+# vmlinux must be refused (exit 1).
+#
+# Prints "PASS: kaslr-find/<kver>/<boot>/<file>..." or "FAIL: ...: why".  A
+# missing lab is a failure, never a skip.  KASLR_FIND_CRASH=0 leaves out
+# the crash sessions (quick runs by hand); KASLR_FIND=PATH tests another binary.
+set -u
+cd "$(dirname "$0")/../.."
+
+LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
+INDEX=$LAB/dumps/index
+FIND=${KASLR_FIND:-./kaslr-find}
+CRASH=${KASLR_CRASH:-crash}
+FIND_TIMEOUT=${KASLR_FIND_TIMEOUT:-300}
+CRASH_TIMEOUT=${KASLR_CRASH_TIMEOUT:-300}
+RUN_CRASH=${KASLR_FIND_CRASH:-1}
+OUT=build/e2e/kaslr-find
+mkdir -p "$OUT"
+failed=0
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; failed=1; }
+
+if [ ! -s "$INDEX" ]; then
+	fail kaslr-find/lab "no dump index at $INDEX (tests/lab/lab.sh dumps makes it)"
+	exit 1
+fi
+if [ ! -x "$FIND" ]; then
+	fail kaslr-find/build "no $FIND (make kaslr-find)"
+	exit 1
+fi
+
+# truth DIR KEY: one value of DIR/truth.env, quotes removed.
+truth() {
+	sed -n "s/^$2=//p" "$1/truth.env" | tail -n 1 | tr -d "\"'"
+}
+
+# json_get FILE EXPR: a Python expression over the parsed object j.
+json_get() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("null" if v is None else v)' "$1" "$2" 2>/dev/null
+}
+
+# older_than_6_4 RELEASE: does crash 8.0.2 initialise this kernel fully?
+older_than_6_4() {
+	local maj min
+	maj=${1%%.*}
+	min=${1#*.}
+	min=${min%%[!0-9]*}
+	[ "$maj" -lt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -lt 4 ]; }
+}
+
+# check_find NAME VMLINUX DUMP WANT_KO WANT_PB [ARGS...]: one kaslr-find run against the truth.
+check_find() {
+	local name=$1 vmlinux=$2 dump=$3 want_ko=$4 want_pb=$5 json rc got_ko got_pb t0 t1
+	shift 5
+	json=$OUT/$(echo "$name" | tr / _).json
+	t0=$(date +%s.%N)
+	timeout "$FIND_TIMEOUT" "$FIND" --json "$@" "$vmlinux" "$dump" >"$json" 2>"$json.err"
+	rc=$?
+	t1=$(date +%s.%N)
+	echo "INFO: $name: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s" \
+		"$(json_get "$json" '"%s via %s, %s reader" % (j["method"], j["format"], j["reader"])')"
+	if [ "$rc" = 124 ]; then
+		fail "$name" "timed out after ${FIND_TIMEOUT}s"
+		return 1
+	fi
+	got_ko=$(json_get "$json" 'j["kernel_offset"]')
+	got_pb=$(json_get "$json" 'j["phys_base"]')
+	if [ "$rc" != 0 ]; then
+		fail "$name" "exit $rc: $(head -c 300 "$json.err" | tr '\n' ' ')"
+		return 1
+	fi
+	if [ "$got_ko" != "$want_ko" ] || [ "$got_pb" != "$want_pb" ]; then
+		fail "$name" "got kernel_offset=$got_ko phys_base=$got_pb want $want_ko $want_pb"
+		return 1
+	fi
+	pass "$name"
+}
+
+# check_crash NAME RELEASE JSON: the printed crash line opens the dump.
+check_crash() {
+	local name=$1 release=$2 json=$3 cmd out rc want
+	local -a argv extra cmds
+	cmd=$(json_get "$json" 'j["crash_command"]')
+	case $cmd in
+	"crash "*) ;;
+	*) fail "$name" "no crash command in the kaslr-find output"; return 1 ;;
+	esac
+	# The line is shell-quoted by kaslr-find; let the shell split it.
+	eval "argv=(${cmd#crash })"
+	# What only a correctly relocated session prints: sys's RELEASE line,
+	# or the banner read at the relocated linux_banner.
+	if older_than_6_4 "$release"; then
+		extra=()
+		cmds=("sys")
+		want="RELEASE: $release"
+	else
+		extra=(--minimal)
+		cmds=("rd -a linux_banner")
+		want="Linux version $release"
+	fi
+	out=$OUT/$(echo "$name" | tr / _).out
+	printf '%s\nexit\n' "${cmds[@]}" |
+		timeout "$CRASH_TIMEOUT" "$CRASH" -s --no_scroll "${extra[@]}" "${argv[@]}" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" = 124 ]; then
+		fail "$name" "crash timed out after ${CRASH_TIMEOUT}s"
+		return 1
+	fi
+	if ! grep -qF -- "$want" "$out"; then
+		fail "$name" "crash ${extra[*]} (rc $rc) did not print '$want' for '${cmds[*]}': $(grep -v '^\s*$' "$out" | tail -n 1)"
+		return 1
+	fi
+	pass "$name"
+}
+
+# The vmci and novmci boots of the current kernel of every suite under test.
+dirs=()
+for suite in ${KASLR_LAB_SUITES:-bookworm trixie}; do
+	kv=$(cat "$LAB/kernels/$suite.current" 2>/dev/null) || { fail kaslr-find/lab "no current $suite kernel in $LAB"; exit 1; }
+	dirs+=("$LAB/dumps/$kv/vmci" "$LAB/dumps/$kv/novmci")
+done
+if [ "${#dirs[@]}" = 0 ]; then
+	fail kaslr-find/lab "dump index $INDEX lists no directories"
+	exit 1
+fi
+
+for dir in "${dirs[@]}"; do
+	case $dir in /*) ;; *) dir=$LAB/dumps/$dir ;; esac
+	boot=$(basename "$dir")
+	kver=$(basename "$(dirname "$dir")")
+	base=kaslr-find/$kver/$boot
+	if [ ! -r "$dir/truth.env" ]; then
+		fail "$base" "no truth.env in $dir"
+		continue
+	fi
+	ko_hex=$(truth "$dir" KERNELOFFSET)
+	pb=$(truth "$dir" PHYS_BASE)
+	vmlinux=$(truth "$dir" VMLINUX)
+	release=$(truth "$dir" RELEASE)
+	if [ -z "$ko_hex" ] || [ -z "$pb" ] || [ ! -r "$vmlinux" ] || [ -z "$release" ]; then
+		fail "$base" "truth.env lacks KERNELOFFSET/PHYS_BASE/VMLINUX/RELEASE or the vmlinux is missing"
+		continue
+	fi
+	ko=$((16#${ko_hex#0x}))
+	mkdir -p "$OUT"
+
+	nfiles=0
+	for dump in "$dir"/*.elf "$dir"/*.kdump; do
+		[ -e "$dump" ] || continue
+		nfiles=$((nfiles + 1))
+		file=$(basename "$dump")
+		name=$base/$file
+		if ! check_find "$name" "$vmlinux" "$dump" "$ko" "$pb"; then
+			continue
+		fi
+		json=$OUT/$(echo "$name" | tr / _).json
+		# The built-in reader must agree wherever libkdumpfile read the file.
+		if [ "$(json_get "$json" 'j["reader"]')" = libkdumpfile ]; then
+			check_find "$name/own-reader" "$vmlinux" "$dump" "$ko" "$pb" --reader=own
+		fi
+		# The crash line is opened on a register-less ELF dump (crash cannot place a panicked
+		# one itself) and a compressed one per boot; KASLR_FIND_CRASH=all opens every one.
+		if [ "$RUN_CRASH" = all ] || { [ "$RUN_CRASH" = 1 ] &&
+			case $file in panic-nonotes.elf | idle.kdump) true ;; *) false ;; esac; }; then
+			check_crash "$name/crash" "$release" "$json"
+		fi
+	done
+	if [ "$nfiles" = 0 ]; then
+		fail "$base" "no .elf or .kdump dumps in $dir"
+		continue
+	fi
+
+	# --vmcoreinfo: the file carries the true values in the kernel's formats.
+	dump=$(ls "$dir"/*.elf 2>/dev/null | head -n 1)
+	if [ -n "$dump" ]; then
+		vf=$OUT/$kver-$boot.vmcoreinfo
+		rm -f "$vf"
+		timeout "$FIND_TIMEOUT" "$FIND" --vmcoreinfo "$vf" "$vmlinux" "$dump" >/dev/null 2>"$vf.err"
+		if [ ! -s "$vf" ]; then
+			fail "$base/vmcoreinfo" "no file written: $(tail -n 1 "$vf.err")"
+		elif ! grep -qx "KERNELOFFSET=$(printf '%x' "$ko")" "$vf" ||
+			! grep -qx "NUMBER(phys_base)=$pb" "$vf" || ! grep -qx "OSRELEASE=$release" "$vf"; then
+			fail "$base/vmcoreinfo" "$vf lacks OSRELEASE=$release, KERNELOFFSET=$(printf '%x' "$ko") or NUMBER(phys_base)=$pb ($(tail -n 1 "$vf.err"))"
+		else
+			pass "$base/vmcoreinfo"
+		fi
+	fi
+
+	# Another kernel's vmlinux must be refused, not fitted.
+	other=
+	for d2 in "${dirs[@]}"; do
+		case $d2 in /*) ;; *) d2=$LAB/dumps/$d2 ;; esac
+		v2=$(truth "$d2" VMLINUX 2>/dev/null)
+		if [ -n "$v2" ] && [ "$v2" != "$vmlinux" ] && [ -r "$v2" ]; then
+			other=$v2
+			break
+		fi
+	done
+	if [ -n "$other" ] && [ -n "$dump" ]; then
+		json=$OUT/$kver-$boot-wrong-vmlinux.json
+		timeout "$FIND_TIMEOUT" "$FIND" --json "$other" "$dump" >"$json" 2>/dev/null
+		rc=$?
+		if [ "$rc" = 1 ] && [ "$(json_get "$json" 'j["verified"]')" = False ]; then
+			pass "$base/wrong-vmlinux"
+		else
+			fail "$base/wrong-vmlinux" "exit $rc, verified=$(json_get "$json" 'j["verified"]') with $(basename "$other")"
+		fi
+	fi
+done
+exit $failed

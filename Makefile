@@ -39,12 +39,12 @@ CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h vmlinux.h dumpfile.h
 
 all: kaslr.so kaslr-find
 
-$(KASLR_SO): kaslr_ext.c crash_compat.h $(CORE_SRCS) $(CORE_HDRS) $(KASLR_SO_STAMP)
+$(KASLR_SO): kaslr_ext.c vmci_crash.c vmci_crash.h crash_compat.h $(CORE_SRCS) $(CORE_HDRS) $(KASLR_SO_STAMP)
 	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h in $(or $(CRASH_SRC),. .. /usr/include/crash): install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -D$(TARGET) -D$(GDB_FLAVOUR) -DKASLR_WITH_CRASH \
 		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
-		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CORE_SRCS) -lelf -ldl
+		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c vmci_crash.c $(CORE_SRCS) -lelf -ldl
 
 $(KASLR_SO_STAMP): FORCE
 	@mkdir -p $(dir $@)

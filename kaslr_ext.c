@@ -20,6 +20,7 @@
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
+#include "vmci_crash.h"
 #include "vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"
@@ -645,46 +646,19 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 /* ---- "kaslr -D" / "kaslr -w" ---------------------------------------- */
 
 static void
-write_vmcoreinfo(struct kaslr_session *s, FILE *out, const char *outname)
+write_vmcoreinfo(struct kaslr_session *s, FILE *out, const char *outname, int rebuild)
 {
-	struct kaslr_candidate *c = &s->rep.cand[s->rep.best];
-	const struct kaslr_paging *pgp = NULL;
-	char *text = NULL;
-	uint64_t paddr = 0;
-	const char *source;
+	char *text = NULL, source[KASLR_ERRLEN];
 
-	(void)pgp;
-	if (kaslr_vmci_read_ram(&s->ctx, &s->vml, NULL, c->kernel_offset, c->phys_base, &text,
-				&paddr) == KASLR_OK) {
-		source = "the kernel's own copy in RAM";
-	} else {
-		struct kaslr_vmci v;
-
-		memset(&v, 0, sizeof(v));
-		kaslr_vmci_add_raw(&v, "OSRELEASE", s->vml.osrelease);
-		if (s->vml.build_id[0])
-			kaslr_vmci_add_raw(&v, "BUILD-ID", s->vml.build_id);
-		kaslr_vmci_add_raw(&v, "PAGESIZE", "4096");
-		if (s->vml.stext)
-			kaslr_vmci_add_symbol(&v, "_stext", s->vml.stext + c->kernel_offset);
-		kaslr_vmci_add_number(&v, "phys_base", c->phys_base);
-		kaslr_vmci_add_kernel_offset(&v, c->kernel_offset);
-		text = kaslr_vmci_format(&v);
-		kaslr_vmci_free(&v);
-		source = "rebuilt from the vmlinux and the recovered values";
-		paddr = 0;
-	}
-	if (!text) {
-		error(INFO, "out of memory\n");
+	if (kaslr_vmci_crash_text(&s->ctx, &s->vml, s->dinfo.notes, s->dinfo.notes_len,
+				  &s->rep.cand[s->rep.best], rebuild, &text, source,
+				  sizeof(source)) != KASLR_OK) {
+		error(INFO, "%s\n", source);
 		return;
 	}
 	fputs(text, out);
-	if (paddr)
-		fprintf(fp, "%s%s vmcoreinfo: %s (physical %" PRIx64 ")\n", outname ? outname : "",
-			outname ? ":" : "", source, paddr);
-	else
-		fprintf(outname ? fp : stderr, "%s%svmcoreinfo: %s\n", outname ? outname : "",
-			outname ? ": " : "", source);
+	fprintf(outname ? fp : stderr, "%s%svmcoreinfo: %s\n", outname ? outname : "",
+		outname ? ": " : "", source);
 	free(text);
 }
 
@@ -735,13 +709,13 @@ vmlinux_mismatch(struct kaslr_session *s)
 static void
 cmd_kaslr(void)
 {
-	int c, cflag = 0, vflag = 0, rflag = 0, Dflag = 0;
+	int c, cflag = 0, vflag = 0, rflag = 0, Dflag = 0, Rflag = 0;
 	char *wfile = NULL;
 	unsigned methods = KASLR_METHODS_ALL;
 	struct kaslr_session *s;
 	enum kaslr_status st_;
 
-	while ((c = getopt(argcnt, args, "cvrDw:m:V")) != EOF) {
+	while ((c = getopt(argcnt, args, "cvrDRw:m:V")) != EOF) {
 		switch (c) {
 		case 'c':
 			cflag = 1;
@@ -754,6 +728,9 @@ cmd_kaslr(void)
 			break;
 		case 'D':
 			Dflag = 1;
+			break;
+		case 'R':
+			Rflag = 1;
 			break;
 		case 'w':
 			wfile = optarg;
@@ -777,7 +754,7 @@ cmd_kaslr(void)
 			break;
 		}
 	}
-	if (argerrs || (!rflag && args[optind]) || argcnt - optind > 2)
+	if (argerrs || (!rflag && args[optind]) || argcnt - optind > 2 || (Rflag && !Dflag && !wfile))
 		cmd_usage(pc->curcmd, SYNOPSIS);
 
 	if (!(s = session_open()))
@@ -854,13 +831,13 @@ cmd_kaslr(void)
 
 	if (Dflag || wfile) {
 		if (Dflag)
-			write_vmcoreinfo(s, fp, NULL);
+			write_vmcoreinfo(s, fp, NULL, Rflag);
 		if (wfile) {
 			FILE *out = fopen(wfile, "w");
 			if (!out) {
 				error(INFO, "cannot write %s: %s\n", wfile, strerror(errno));
 			} else {
-				write_vmcoreinfo(s, out, wfile);
+				write_vmcoreinfo(s, out, wfile, Rflag);
 				fclose(out);
 			}
 		}
@@ -883,7 +860,7 @@ cmd_kaslr(void)
 static char *help_kaslr[] = {
 	"kaslr",
 	"recover KERNELOFFSET and phys_base, and repair the session",
-	"[-c | -v | -r [offset [phys_base]] | -D | -w file] [-m method] [-V]",
+	"[-c | -v | -r [offset [phys_base]] | -D | -w file [-R]] [-m method] [-V]",
 	"  Dumps taken from outside a guest (virsh dump --memory-only, QEMU",
 	"  dump-guest-memory, VMware, sadump) often lack the vmcoreinfo note from which",
 	"  crash learns where a KASLR kernel was loaded.  This command recovers the",
@@ -904,7 +881,10 @@ static char *help_kaslr[] = {
 	"           negative); they are verified the same way.",
 	"       -D  print the vmcoreinfo the dump should have had, in the kernel's format.",
 	"  -w file  write that vmcoreinfo to a file (for makedumpfile -i, drgn",
-	"           --vmcoreinfo).",
+	"           --vmcoreinfo).  Both take the dump's own VMCOREINFO note, else",
+	"           the kernel's copy in RAM, else rebuild it from the vmlinux's",
+	"           debug information, and say which on a line of their own.",
+	"       -R  with -D or -w: always rebuild it from the debug information.",
 	"-m method  use only one method: pagetable, idt, vmcoreinfo, elfcorehdr, scan,",
 	"           ptscan.",
 	"       -V  print the version of kaslr.so.",

@@ -196,6 +196,18 @@ def check_dump(name, dump, t, groups):
     s1 = Session(t["VMLINUX"], dump, ["--minimal"], ["rd -a linux_banner", "kaslr", "kaslr -v", "kaslr -c"])
     # S2: a full session as crash opens it by itself.
     s2 = Session(t["VMLINUX"], dump, [], ["sys", "kaslr"]) if "baseline" in groups or "recover" in groups else None
+    if not s1.prompt:
+        # crash itself stops before a prompt even with --minimal (a register-less dump of a
+        # panicked 6.1 guest ends in "vmalloc_base"): nothing for the module to load into.
+        # Such dumps are kaslr-find's (tests/e2e/kaslr-find.sh opens them with its crash line);
+        # here the right values must open them.
+        r = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]),
+                    ["rd -a linux_banner", "kaslr"])
+        R(r.prompt and r.loaded and parse_result(r.get(1)) == (t["ko"], t["pb"]),
+          "crash-cannot-open/right-values/" + name, r.why())
+        rows.append((name, "minimal", False, False, "-", "-", hex(t["ko"]), t["pb"], "no prompt"))
+        info("%s: crash 8.0.2 reaches no prompt, even --minimal: %s" % (name, s1.why()))
+        return res, rows
     if "baseline" in groups:
         for mode, s, k in (("minimal", s1, 1), ("full", s2, 1)):
             sl = session_line(s.get(k))

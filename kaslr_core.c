@@ -2122,10 +2122,11 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			     struct kaslr_report *rep)
 {
 	static const size_t hint_room = sizeof(HINT) + 4;
+	static const enum kaslr_method cpu_methods[2] = { KASLR_M_PAGETABLE, KASLR_M_IDT };
 	struct kaslr_paging *pgs;
 	struct story story;
 	char sum[KASLR_ERRLEN], who[32];
-	int i, j, g, best = -1, any_cpu_verified = 0, groups[MAX_GROUPS];
+	int i, j, g, m, best = -1, any_cpu_verified = 0, groups[MAX_GROUPS];
 	enum kaslr_status st;
 
 	memset(rep, 0, sizeof(*rep));
@@ -2172,20 +2173,13 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			}
 			continue;
 		}
-		if (methods & KASLR_METHOD_BIT(KASLR_M_PAGETABLE)) {
+		/* Methods 1 and 2, in that order, each verified on its own. */
+		for (m = 0; m < 2; m++) {
+			if (!(methods & KASLR_METHOD_BIT(cpu_methods[m])))
+				continue;
 			memset(&pg, 0, sizeof(pg));
-			st = pagetables_one(ctx, vml, r, &c, &pg);
-			if (st == KASLR_NOMEM)
-				goto nomem;
-			rep_add(rep, pgs, &c, pg.levels ? &pg : NULL);
-			if (st == KASLR_OK)
-				any_cpu_verified = 1;
-			else
-				story_method(&story, ctx, vml, &c, &pg);
-		}
-		if (methods & KASLR_METHOD_BIT(KASLR_M_IDT)) {
-			memset(&pg, 0, sizeof(pg));
-			st = idt_one(ctx, vml, r, &c, &pg);
+			st = cpu_methods[m] == KASLR_M_PAGETABLE ? pagetables_one(ctx, vml, r, &c, &pg)
+								 : idt_one(ctx, vml, r, &c, &pg);
 			if (st == KASLR_NOMEM)
 				goto nomem;
 			rep_add(rep, pgs, &c, pg.levels ? &pg : NULL);

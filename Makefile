@@ -44,7 +44,7 @@ $(KASLR_SO): kaslr_ext.c vmci_crash.c vmci_crash.h crash_compat.h $(CORE_SRCS) $
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -D$(TARGET) -D$(GDB_FLAVOUR) -DKASLR_WITH_CRASH \
 		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
-		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c vmci_crash.c $(CORE_SRCS) -lelf -ldl
+		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c vmci_crash.c $(CORE_SRCS) -lelf -lz -ldl
 
 $(KASLR_SO_STAMP): FORCE
 	@mkdir -p $(dir $@)
@@ -76,11 +76,11 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 build/unit/%: tests/unit/%.c tests/unit/synth.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf
+	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf -lz
 
 build/unit-san/%: tests/unit/%.c tests/unit/synth.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf -lz
 
 unit: $(addprefix build/unit/,$(UNIT_TESTS)) $(addprefix build/unit-san/,$(UNIT_TESTS))
 
@@ -107,7 +107,7 @@ FUZZ_CFLAGS = $(WARN) -g -O1 -I. -Itests/fuzz -fsanitize=fuzzer,address,undefine
 
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) -lelf
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) -lelf -lz
 
 fuzz-build: $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_HARNESSES_SRC))
 

@@ -4,9 +4,9 @@
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Reads only headers (ELF program headers and PT_NOTE; the kdump-compressed
- * header, sub-header and note area; makedumpfile's flattened stream), never
- * page contents, so the module can use it beside crash's own reader.
+ * kaslr_dumpfile_probe reads only headers (ELF program headers and PT_NOTE;
+ * the kdump-compressed header, sub-header and note area; makedumpfile's
+ * flattened stream).  kaslr_dumpread_* reads pages of the same formats.
  */
 #ifndef KASLR_DUMPFILE_H
 #define KASLR_DUMPFILE_H
@@ -36,5 +36,39 @@ struct kaslr_dumpfile_info {
 enum kaslr_status kaslr_dumpfile_probe(const char *path, struct kaslr_dumpfile_info *info_ret,
 				       char *err, size_t errlen);
 void kaslr_dumpfile_free(struct kaslr_dumpfile_info *info);
+
+/* A page reader: ELF (plain or flattened), kdump-compressed with zlib or raw pages. */
+struct kaslr_dumpread;
+
+/**
+ * kaslr_dumpread_open - open a dump for reading physical memory
+ * @rd_ret: set to the reader on success (close with kaslr_dumpread_close)
+ *
+ * @returns KASLR_OK; KASLR_CORRUPT (unknown format, bad or truncated
+ * headers: @err says which) or KASLR_NOMEM.
+ */
+enum kaslr_status kaslr_dumpread_open(const char *path, struct kaslr_dumpread **rd_ret,
+				      char *err, size_t errlen);
+
+/* A kaslr_ctx read_phys callback; @priv is the reader.  @returns 0 or -1. */
+int kaslr_dumpread_phys(void *priv, uint64_t paddr, void *buf, size_t len);
+
+/* 1 for an ELF core that is not flattened (every read is one pread). */
+int kaslr_dumpread_is_plain_elf(const struct kaslr_dumpread *rd);
+
+/* The compression ("lzo", "snappy", "zstd") a failed read met, else NULL. */
+const char *kaslr_dumpread_unsupported(const struct kaslr_dumpread *rd);
+
+/*
+ * kdump-compressed: hand over the runs of the 1st bitmap (the guest's RAM,
+ * without holes), a better memory map than [0, max_mapnr).  @returns 1 and
+ * sets @ranges (caller frees) and @nr, or 0 when there are none.
+ */
+int kaslr_dumpread_take_ranges(struct kaslr_dumpread *rd, struct kaslr_range **ranges, int *nr);
+
+/* Bytes a plain ELF dump promises but does not hold (cut short); else 0. */
+uint64_t kaslr_dumpread_missing(const struct kaslr_dumpread *rd);
+
+void kaslr_dumpread_close(struct kaslr_dumpread *rd);
 
 #endif /* KASLR_DUMPFILE_H */

@@ -8,8 +8,8 @@
 #  - `kaslr-find --json VMLINUX DUMP` must exit 0 with kernel_offset and
 #    phys_base equal to the ground truth in truth.env (recorded inside the
 #    guest);
-#  - plain files are read again with the built-in reader (--reader=own): the
-#    same answer;
+#  - files both readers can read are read again with the other one
+#    (--reader=own / --reader=libkdumpfile): the same answer;
 #  - the printed crash command line must open the dump: full session and
 #    `sys` on kernels crash 8.0.2 can initialise (< 6.4), `--minimal` and
 #    `rd -a linux_banner` on newer ones; RELEASE must appear.
@@ -170,10 +170,14 @@ for dir in "${dirs[@]}"; do
 			continue
 		fi
 		json=$OUT/$(echo "$name" | tr / _).json
-		# The built-in reader must agree wherever libkdumpfile read the file.
-		if [ "$(json_get "$json" 'j["reader"]')" = libkdumpfile ]; then
-			check_find "$name/own-reader" "$vmlinux" "$dump" "$ko" "$pb" --reader=own
-		fi
+		# Both readers must agree wherever both can read the file: the built-in
+		# one reads plain ELF by default, libkdumpfile the rest it knows.
+		case $(json_get "$json" 'j["reader"]') in
+		libkdumpfile) check_find "$name/own-reader" "$vmlinux" "$dump" "$ko" "$pb" --reader=own ;;
+		built-in) case $(json_get "$json" 'j["format"]') in
+			ELF) check_find "$name/libkdumpfile" "$vmlinux" "$dump" "$ko" "$pb" --reader=libkdumpfile ;;
+			esac ;;
+		esac
 		# The crash line is opened on a register-less ELF dump (crash cannot place a panicked
 		# one itself) and a compressed one per boot; KASLR_FIND_CRASH=all opens every one.
 		if [ "$RUN_CRASH" = all ] || { [ "$RUN_CRASH" = 1 ] &&

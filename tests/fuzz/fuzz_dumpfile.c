@@ -5,7 +5,9 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Input: the first bytes of a dump file, written to a memfd that
- * kaslr_dumpfile_probe opens by its /proc/self/fd path.
+ * kaslr_dumpfile_probe and the page reader (kaslr_dumpread_*) open by its
+ * /proc/self/fd path; the reader then reads a page head, a piece and a
+ * page-crossing span of each of the first ranges.
  * Oracles: on success the ranges are sorted, disjoint and non-empty (the
  * scans and in_dump's binary search rely on it), notes and notes_len
  * agree and the notes parse without reading outside them; on failure
@@ -20,6 +22,40 @@
 #include "regs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The page reader on the same file: any result but a crash or a leak. */
+static void read_some(const char *path, const struct kaslr_dumpfile_info *info)
+{
+	static unsigned char buf[1u << 16];
+	struct kaslr_dumpread *rd;
+	struct kaslr_range *r;
+	char err[256];
+	int i, n;
+
+	if (kaslr_dumpread_open(path, &rd, err, sizeof(err)) != KASLR_OK) {
+		if (rd)
+			FUZZ_FAIL("reader: failed open left a reader");
+		if (!memchr(err, '\0', sizeof(err)))
+			FUZZ_FAIL("reader: unterminated message");
+		return;
+	}
+	for (i = 0; i < info->nr_ranges && i < 3; i++) {
+		uint64_t a = info->ranges[i].start;
+
+		kaslr_dumpread_phys(rd, a, buf, 16);
+		kaslr_dumpread_phys(rd, a, buf, sizeof(buf));
+		kaslr_dumpread_phys(rd, a + 4090, buf, 12);
+	}
+	(void)kaslr_dumpread_is_plain_elf(rd);
+	(void)kaslr_dumpread_unsupported(rd);
+	(void)kaslr_dumpread_missing(rd);
+	if (kaslr_dumpread_take_ranges(rd, &r, &n)) {
+		if (n <= 0 || !r)
+			FUZZ_FAIL("reader: %d ranges handed over", n);
+		free(r);
+	}
+	kaslr_dumpread_close(rd);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -43,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 0x5a, sizeof(err));
 	err[0] = '\0';
 	st = kaslr_dumpfile_probe(path, &info, err, sizeof(err));
+	if (st == KASLR_OK)
+		read_some(path, &info);
 	close(fd);
 	if (!memchr(err, '\0', sizeof(err)))
 		FUZZ_FAIL("probe: unterminated message");

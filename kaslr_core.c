@@ -131,8 +131,15 @@
 #define VMCI_MAX		4096
 /* ELF note header (12 bytes) + "VMCOREINFO\0" padded to 12: where the text starts. */
 #define VMCI_NOTE_TEXT_OFF	24
-/* Bytes of each page the vmcoreinfo scan reads first (vmci_page_kind). */
+/* Bytes of each page the vmcoreinfo scan looks at first (vmci_page_kind). */
 #define VMCI_HEAD		16
+/*
+ * Scans read memory in pieces this large: per byte a big read costs far
+ * less than one per page (a pread per page head takes 5-8x as long as
+ * reading the whole file in 1 MiB pieces).  A piece that does not read
+ * whole is read again page by page, so one missing page hides nothing.
+ */
+#define SCAN_CHUNK		(1u << 20)
 
 static const char HINT[] =
 	"the vmlinux may not match the dump: compare `strings DUMP | grep 'Linux version'` "
@@ -1226,6 +1233,20 @@ static int copy_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, s
 
 /* ---- Method 5 ------------------------------------------------------------ */
 
+/* The scans' piece size: SCAN_CHUNK, or less when no range is that long. */
+static size_t scan_chunk(const struct kaslr_ctx *ctx)
+{
+	uint64_t longest = 0;
+	int r;
+
+	for (r = 0; r < ctx->nr_ranges; r++)
+		if (ctx->ranges[r].end > ctx->ranges[r].start &&
+		    ctx->ranges[r].end - ctx->ranges[r].start > longest)
+			longest = ctx->ranges[r].end - ctx->ranges[r].start;
+	longest = (longest + PAGE_SIZE_4K - 1) & PAGE_MASK_4K;
+	return longest && longest < SCAN_CHUNK ? (size_t)longest : SCAN_CHUNK;
+}
+
 /*
  * What a page starting with @head (VMCI_HEAD bytes) holds: 0 nothing, 1 the text
  * itself, 2 a VMCOREINFO ELF note (to be confirmed on the full page).
@@ -1245,7 +1266,8 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 {
 	uint64_t total = 0, done = 0, next_report = SCAN_PROGRESS_STEP;
 	int r, n = 0, nr_bad = 0, stop = 0;
-	unsigned char *page;
+	unsigned char *page, *win;
+	size_t chunk;
 
 	*nr_ret = 0;
 	if (!ctx->ranges || ctx->nr_ranges <= 0) {
@@ -1255,75 +1277,96 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 	for (r = 0; r < ctx->nr_ranges; r++)
 		if (ctx->ranges[r].end > ctx->ranges[r].start)
 			total += ctx->ranges[r].end - ctx->ranges[r].start;
+	chunk = scan_chunk(ctx);
 	page = malloc(PAGE_SIZE_4K + 1);
-	if (!page)
+	win = malloc(chunk);
+	if (!page || !win) {
+		free(page);
+		free(win);
 		return KASLR_NOMEM;
+	}
 
 	for (r = 0; r < ctx->nr_ranges && !stop; r++) {
-		uint64_t start = ctx->ranges[r].start, end = ctx->ranges[r].end, p;
+		uint64_t start = ctx->ranges[r].start, end = ctx->ranges[r].end, w, p;
+		size_t wlen;
 
 		if (end <= start)
 			continue;
-		for (p = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; p < end && p >= start &&
-		     end - p >= VMCI_HEAD && !stop; p += PAGE_SIZE_4K) {
-			size_t avail = end - p < PAGE_SIZE_4K ? (size_t)(end - p) : PAGE_SIZE_4K, off = 0, lim;
-			struct kaslr_vmci_copy tmp, *slot;
-			struct kaslr_vmci vmci;
-			char perr[160];
-			int kind;
+		for (w = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; w < end && w >= start &&
+		     end - w >= VMCI_HEAD && !stop; w += wlen) {
+			const unsigned char *whole;
 
-			if (ctx->progress && done + (p - start) >= next_report) {
-				uint64_t d = done + (p - start);
+			wlen = end - w < chunk ? (size_t)(end - w) : chunk;
+			whole = ctx->read_phys(ctx->priv, w, win, wlen) ? NULL : win;
+			for (p = w; p < w + wlen && p >= w && end - p >= VMCI_HEAD && !stop; p += PAGE_SIZE_4K) {
+				size_t avail = end - p < PAGE_SIZE_4K ? (size_t)(end - p) : PAGE_SIZE_4K;
+				struct kaslr_vmci_copy tmp, *slot;
+				struct kaslr_vmci vmci;
+				size_t off = 0, lim;
+				char perr[160];
+				int kind;
 
-				ctx->progress(ctx->priv, d, total);
-				next_report = (d / SCAN_PROGRESS_STEP + 1) * SCAN_PROGRESS_STEP;
-			}
-			if (ctx->read_phys(ctx->priv, p, page, VMCI_HEAD))
-				continue;
-			kind = vmci_page_kind(page);
-			if (!kind)
-				continue;
-			/* The rest of the page; the head is not read again. */
-			if (avail > VMCI_HEAD &&
-			    ctx->read_phys(ctx->priv, p + VMCI_HEAD, page + VMCI_HEAD, avail - VMCI_HEAD))
-				continue;
-			page[avail] = '\0';
-			lim = avail;
-			if (kind == 2) {
-				uint32_t descsz = le32(page + 4);
+				if (ctx->progress && done + (p - start) >= next_report) {
+					uint64_t d = done + (p - start);
 
-				if (avail < VMCI_NOTE_TEXT_OFF + 10 || memcmp(page + 12, "VMCOREINFO\0", 11))
+					ctx->progress(ctx->priv, d, total);
+					next_report = (d / SCAN_PROGRESS_STEP + 1) * SCAN_PROGRESS_STEP;
+				}
+				if (whole) {
+					kind = vmci_page_kind(whole + (p - w));
+					if (kind)
+						memcpy(page, whole + (p - w), avail);
+				} else {
+					/* Page by page: the head, then the rest only when it looks right. */
+					if (ctx->read_phys(ctx->priv, p, page, VMCI_HEAD))
+						continue;
+					kind = vmci_page_kind(page);
+					if (kind && avail > VMCI_HEAD &&
+					    ctx->read_phys(ctx->priv, p + VMCI_HEAD, page + VMCI_HEAD,
+							   avail - VMCI_HEAD))
+						continue;
+				}
+				if (!kind)
 					continue;
-				off = VMCI_NOTE_TEXT_OFF;
-				lim = avail - off < descsz ? avail - off : descsz;
-				if (strncmp((char *)page + off, "OSRELEASE=", 10))
+				page[avail] = '\0';
+				lim = avail;
+				if (kind == 2) {
+					uint32_t descsz = le32(page + 4);
+
+					if (avail < VMCI_NOTE_TEXT_OFF + 10 || memcmp(page + 12, "VMCOREINFO\0", 11))
+						continue;
+					off = VMCI_NOTE_TEXT_OFF;
+					lim = avail - off < descsz ? avail - off : descsz;
+					if (strncmp((char *)page + off, "OSRELEASE=", 10))
+						continue;
+				}
+				lim = strnlen((char *)page + off, lim);
+				if (kaslr_vmci_parse((char *)page + off, lim, &vmci, perr, sizeof(perr)) != KASLR_OK) {
+					nr_bad++;
 					continue;
+				}
+				/*
+				 * Past @max a copy is only counted, unless the caller
+				 * wants the first verified one: then it is checked, and
+				 * kept in the last slot if it verifies.
+				 */
+				slot = n < max ? &copies[n] : &tmp;
+				copy_from_vmci(slot, &vmci, p + off, lim);
+				kaslr_vmci_free(&vmci);
+				if (slot != &tmp || stop_first_verified)
+					copy_verify(ctx, vml, slot);
+				if (slot->verified && stop_first_verified) {
+					if (slot == &tmp && max > 0)
+						copies[max - 1] = tmp;
+					stop = 1;
+				}
+				n++;
 			}
-			lim = strnlen((char *)page + off, lim);
-			if (kaslr_vmci_parse((char *)page + off, lim, &vmci, perr, sizeof(perr)) != KASLR_OK) {
-				nr_bad++;
-				continue;
-			}
-			/*
-			 * Past @max a copy is only counted, unless the caller
-			 * wants the first verified one: then it is checked, and
-			 * kept in the last slot if it verifies.
-			 */
-			slot = n < max ? &copies[n] : &tmp;
-			copy_from_vmci(slot, &vmci, p + off, lim);
-			kaslr_vmci_free(&vmci);
-			if (slot != &tmp || stop_first_verified)
-				copy_verify(ctx, vml, slot);
-			if (slot->verified && stop_first_verified) {
-				if (slot == &tmp && max > 0)
-					copies[max - 1] = tmp;
-				stop = 1;
-			}
-			n++;
 		}
 		done += end - start;
 	}
 	free(page);
+	free(win);
 	if (ctx->progress)
 		ctx->progress(ctx->priv, total, total);
 	*nr_ret = n;
@@ -1558,7 +1601,8 @@ static enum kaslr_status ptscan_run(struct kaslr_ctx *ctx, const struct kaslr_vm
 	struct pt_table *deferred = NULL;
 	int r, i, nr_deferred = 0, cap_deferred = 0, nr_tables = 0, nr_dropped = 0, stop = 0;
 	struct ptscan ps;
-	unsigned char *page;
+	unsigned char *page, *win;
+	size_t chunk;
 	enum kaslr_status st;
 
 	*nr_ret = 0;
@@ -1579,70 +1623,86 @@ static enum kaslr_status ptscan_run(struct kaslr_ctx *ctx, const struct kaslr_vm
 	for (r = 0; r < ctx->nr_ranges; r++)
 		if (ctx->ranges[r].end > ctx->ranges[r].start)
 			total += ctx->ranges[r].end - ctx->ranges[r].start;
+	chunk = scan_chunk(ctx);
 	page = malloc(PAGE_SIZE_4K);
-	if (!page)
+	win = malloc(chunk);
+	if (!page || !win) {
+		free(page);
+		free(win);
 		return KASLR_NOMEM;
+	}
 
 	for (r = 0; r < ctx->nr_ranges && !stop; r++) {
-		uint64_t start = ctx->ranges[r].start, end = ctx->ranges[r].end, p;
+		uint64_t start = ctx->ranges[r].start, end = ctx->ranges[r].end, w, p;
+		size_t wlen;
 
 		if (end <= start)
 			continue;
-		for (p = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; p >= start && p < end &&
-		     end - p >= PAGE_SIZE_4K && !stop; p += PAGE_SIZE_4K) {
-			struct pt_table t;
-			uint64_t e511, next_pa;
+		for (w = (start + PAGE_SIZE_4K - 1) & PAGE_MASK_4K; w >= start && w < end &&
+		     end - w >= PAGE_SIZE_4K && !stop; w += wlen) {
+			const unsigned char *whole;
 
-			if (ctx->progress && done + (p - start) >= next_report) {
-				uint64_t d = done + (p - start);
+			wlen = end - w < chunk ? (size_t)(end - w) : chunk;
+			whole = ctx->read_phys(ctx->priv, w, win, wlen) ? NULL : win;
+			for (p = w; p >= w && p < w + wlen && end - p >= PAGE_SIZE_4K && !stop; p += PAGE_SIZE_4K) {
+				struct pt_table t;
+				uint64_t e511, next_pa;
 
-				ctx->progress(ctx->priv, d, total);
-				next_report = (d / SCAN_PROGRESS_STEP + 1) * SCAN_PROGRESS_STEP;
-			}
-			/* Pre-filter: entry 511 only, read into its place in the page. */
-			if (ctx->read_phys(ctx->priv, p + KMAP_TOP_INDEX * 8, page + KMAP_TOP_INDEX * 8, 8))
-				continue;
-			ctx->nr_reads++;
-			e511 = le64(page + KMAP_TOP_INDEX * 8);
-			if (!top_entry_ok(ctx, e511, &t.sme_mask, &next_pa))
-				continue;
-			/* The other 511 entries: entry 511 is not read again. */
-			if (ctx->read_phys(ctx->priv, p, page, KMAP_TOP_INDEX * 8))
-				continue;
-			ctx->nr_reads += KMAP_TOP_INDEX;
-			t.nr_user = pgd_page_check(ctx, page, t.sme_mask);
-			if (t.nr_user < 0)
-				continue;
-			t.paddr = p;
-			t.next_pa = next_pa;
-			t.levels = pt_levels(ctx, next_pa, t.sme_mask);
-			if (!t.levels)
-				continue;
-			nr_tables++;
-			if (t.nr_user) {
-				/* A process PGD: after every table with an empty user half. */
-				if (nr_deferred == cap_deferred) {
-					struct pt_table *d;
-					int cap = cap_deferred ? cap_deferred * 2 : 64;
+				if (ctx->progress && done + (p - start) >= next_report) {
+					uint64_t d = done + (p - start);
 
-					if (cap_deferred >= PTSCAN_MAX_DEFERRED) {
-						nr_dropped++;
-						continue;
-					}
-					d = realloc(deferred, (size_t)cap * sizeof(*d));
-					if (!d)
-						goto nomem;
-					deferred = d;
-					cap_deferred = cap;
+					ctx->progress(ctx->priv, d, total);
+					next_report = (d / SCAN_PROGRESS_STEP + 1) * SCAN_PROGRESS_STEP;
 				}
-				deferred[nr_deferred++] = t;
-				continue;
+				/* Pre-filter: entry 511 only (read into its place in the page). */
+				if (whole)
+					memcpy(page + KMAP_TOP_INDEX * 8, whole + (p - w) + KMAP_TOP_INDEX * 8, 8);
+				else if (ctx->read_phys(ctx->priv, p + KMAP_TOP_INDEX * 8, page + KMAP_TOP_INDEX * 8, 8))
+					continue;
+				ctx->nr_reads++;
+				e511 = le64(page + KMAP_TOP_INDEX * 8);
+				if (!top_entry_ok(ctx, e511, &t.sme_mask, &next_pa))
+					continue;
+				/* The other 511 entries: entry 511 is not read again. */
+				if (whole)
+					memcpy(page, whole + (p - w), KMAP_TOP_INDEX * 8);
+				else if (ctx->read_phys(ctx->priv, p, page, KMAP_TOP_INDEX * 8))
+					continue;
+				ctx->nr_reads += KMAP_TOP_INDEX;
+				t.nr_user = pgd_page_check(ctx, page, t.sme_mask);
+				if (t.nr_user < 0)
+					continue;
+				t.paddr = p;
+				t.next_pa = next_pa;
+				t.levels = pt_levels(ctx, next_pa, t.sme_mask);
+				if (!t.levels)
+					continue;
+				nr_tables++;
+				if (t.nr_user) {
+					/* A process PGD: after every table with an empty user half. */
+					if (nr_deferred == cap_deferred) {
+						struct pt_table *d;
+						int cap = cap_deferred ? cap_deferred * 2 : 64;
+
+						if (cap_deferred >= PTSCAN_MAX_DEFERRED) {
+							nr_dropped++;
+							continue;
+						}
+						d = realloc(deferred, (size_t)cap * sizeof(*d));
+						if (!d)
+							goto nomem;
+						deferred = d;
+						cap_deferred = cap;
+					}
+					deferred[nr_deferred++] = t;
+					continue;
+				}
+				st = ptscan_try(&ps, &t);
+				if (st == KASLR_NOMEM)
+					goto nomem;
+				if (st == KASLR_OK && stop_first_verified)
+					stop = 1;
 			}
-			st = ptscan_try(&ps, &t);
-			if (st == KASLR_NOMEM)
-				goto nomem;
-			if (st == KASLR_OK && stop_first_verified)
-				stop = 1;
 		}
 		done += end - start;
 	}
@@ -1658,6 +1718,7 @@ static enum kaslr_status ptscan_run(struct kaslr_ctx *ctx, const struct kaslr_vm
 	}
 	free(deferred);
 	free(page);
+	free(win);
 	if (ctx->progress)
 		ctx->progress(ctx->priv, total, total);
 	*nr_ret = ps.n;
@@ -1676,6 +1737,7 @@ static enum kaslr_status ptscan_run(struct kaslr_ctx *ctx, const struct kaslr_vm
 nomem:
 	free(deferred);
 	free(page);
+	free(win);
 	*nr_ret = ps.n;
 	set_err(ctx, "out of memory");
 	return KASLR_NOMEM;

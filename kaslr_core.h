@@ -47,9 +47,12 @@ enum kaslr_status {
  * @priv:  caller's cookie (kaslr_ctx.priv)
  * @paddr: guest physical address
  * @buf:   destination
- * @len:   bytes to read; the core never crosses a 4 KiB page in one call
+ * @len:   bytes to read.  The core never crosses a 4 KiB page in one call
+ *         but in the scans' pieces: page-aligned, at most 1 MiB, inside one
+ *         range of kaslr_ctx.ranges.
  *
- * @returns 0 when all @len bytes were read, -1 otherwise.
+ * @returns 0 when all @len bytes were read, -1 otherwise (a piece with one
+ * page missing fails whole: the scan then reads it page by page).
  */
 typedef int (*kaslr_read_phys_fn)(void *priv, uint64_t paddr, void *buf, size_t len);
 
@@ -312,8 +315,10 @@ enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kasl
  * @stop_first_verified: stop at the first copy that verifies against @vml;
  *              if @max copies are stored by then, it replaces the last one
  *
- * Reads the first 16 bytes of every page, and the rest of a page only when
- * those look like vmcoreinfo; no byte is read twice.
+ * Reads memory in 1 MiB pieces and looks at the first 16 bytes of every
+ * page, at the rest only when those look like vmcoreinfo; a piece that does
+ * not read whole is read page by page (head first), so one missing page
+ * hides none of its neighbours.
  */
 enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 				  struct kaslr_vmci_copy *copies, int max, int *nr_ret,
@@ -329,8 +334,9 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
  * @stop_first_verified: stop at the first table whose candidate verifies
  *
  * For dumps with neither usable registers nor a vmcoreinfo copy.  Reads
- * entry 511 (8 bytes at +4088) of every page of ctx->ranges; only when it
- * is a present table entry into the dump is the rest of the page read.
+ * ctx->ranges in 1 MiB pieces (page by page where a piece does not read
+ * whole) and looks at entry 511 (8 bytes at +4088) of every page; only when
+ * it is a present table entry into the dump is the rest of the page used.
  * A page is tried as a PGD when every entry is zero or such an entry, at
  * most 128 of them in the user half, and the entries below 511 reach a
  * present entry for START_KERNEL_MAP (4-level: PGD[511] -> PUD[510];

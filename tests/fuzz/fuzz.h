@@ -104,12 +104,19 @@ static inline int fuzz_read_phys(void *priv, uint64_t paddr, void *buf, size_t l
 	size_t from_img = 0;
 
 	m->reads++;
-	/* kaslr_read_phys_fn contract: the core never crosses a 4 KiB page in one call. */
-	if ((paddr & (FUZZ_PAGE - 1)) + len > FUZZ_PAGE)
-		FUZZ_FAIL("read of %zu bytes at 0x%" PRIx64 " crosses a page", len, paddr);
+	/*
+	 * kaslr_read_phys_fn contract: no call crosses a 4 KiB page but the
+	 * scans' pieces (page-aligned, at most 1 MiB, inside one range).
+	 */
+	if ((paddr & (FUZZ_PAGE - 1)) + len > FUZZ_PAGE) {
+		if (paddr & (FUZZ_PAGE - 1) || len > (1u << 20))
+			FUZZ_FAIL("read of %zu bytes at 0x%" PRIx64 " crosses a page", len, paddr);
+		if (!fuzz_in_ranges(m, paddr, len))
+			FUZZ_FAIL("piece of %zu bytes at 0x%" PRIx64 " leaves its range", len, paddr);
+	}
 	if (!fuzz_in_ranges(m, paddr, len))
 		return -1;
-	if (m->bad_page && (paddr & ~(FUZZ_PAGE - 1)) == m->bad_page)
+	if (m->bad_page && m->bad_page >= (paddr & ~(uint64_t)(FUZZ_PAGE - 1)) && m->bad_page < paddr + len)
 		return -1;
 	if (paddr < m->len)
 		from_img = m->len - paddr < len ? (size_t)(m->len - paddr) : len;

@@ -170,6 +170,24 @@ int synth_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
 	unsigned char *d;
 
 	s->reads++;
+	if (!(paddr & (SYNTH_4K - 1)) && len > SYNTH_4K) {
+		unsigned char *out = buf;
+		size_t done;
+
+		s->piece_reads++;
+		if (s->refuse_pieces || !in_ranges(s, paddr, len))
+			return -1;
+		for (done = 0; done < len; done += SYNTH_4K) {
+			size_t n = len - done < SYNTH_4K ? len - done : SYNTH_4K;
+
+			d = page_lookup(s, (paddr + done) >> 12);
+			if (d)
+				memcpy(out + done, d, n);
+			else
+				memset(out + done, 0, n);
+		}
+		return 0;
+	}
 	if ((paddr & (SYNTH_4K - 1)) + len > SYNTH_4K) {
 		s->cross_page_reads++;
 		return -1;

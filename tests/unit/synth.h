@@ -36,6 +36,13 @@ struct synth {
 	uint64_t table_end;
 	uint64_t sme_mask;		/* C-bit written into every entry */
 	unsigned long reads, bad_reads, cross_page_reads;
+	/*
+	 * Piece reads (page-aligned, longer than a page: the scans' 1 MiB
+	 * reads) are served, and counted here, unless refuse_pieces is set:
+	 * then they fail, as on a dump with a page missing in the piece.
+	 */
+	unsigned long piece_reads;
+	int refuse_pieces;
 };
 
 void synth_init(struct synth *s);

@@ -151,24 +151,37 @@ out:
 	return ret;
 }
 
+/* One copy, found from 1 MiB pieces and again page by page (pieces that do not read). */
 static int t_scan_one(uint64_t *rnd, char *why, size_t whylen)
 {
 	struct kaslr_vmci_copy copies[4];
 	struct fx f;
 	uint64_t page = low_page(rnd);
-	int n = 0, ret = 0;
+	int n = 0, ret = 0, refuse;
 	enum kaslr_status st;
 
 	scan_fx(&f, rnd);
 	synth_vmci_install(&f.s, &f.k, page);
-	st = kaslr_vmci_scan(&f.ctx, &f.k.vml, copies, 4, &n, 0);
-	FAIL_IF(st != KASLR_OK || n != 1, "status %s, %d copies (%s)", kaslr_status_name(st), n, f.ctx.err);
-	FAIL_IF(copies[0].paddr != page || !copies[0].verified || !copies[0].has_offset ||
-		copies[0].kernel_offset != f.k.offset || copies[0].phys_base != f.k.phys_base,
-		"copy at " X64 " verified %d offset " X64 " phys_base %" PRId64, copies[0].paddr,
-		copies[0].verified, copies[0].kernel_offset, copies[0].phys_base);
-	FAIL_IF(strcmp(copies[0].osrelease, f.k.vml.osrelease) || strcmp(copies[0].build_id, f.k.vml.build_id),
-		"osrelease '%s' build-id '%s'", copies[0].osrelease, copies[0].build_id);
+	for (refuse = 0; refuse < 2; refuse++) {
+		unsigned long pieces = f.s.piece_reads, reads = f.s.reads;
+
+		f.s.refuse_pieces = refuse;
+		memset(copies, 0, sizeof(copies));
+		st = kaslr_vmci_scan(&f.ctx, &f.k.vml, copies, 4, &n, 0);
+		FAIL_IF(st != KASLR_OK || n != 1, "refuse %d: status %s, %d copies (%s)", refuse,
+			kaslr_status_name(st), n, f.ctx.err);
+		FAIL_IF(copies[0].paddr != page || !copies[0].verified || !copies[0].has_offset ||
+			copies[0].kernel_offset != f.k.offset || copies[0].phys_base != f.k.phys_base,
+			"refuse %d: copy at " X64 " verified %d offset " X64 " phys_base %" PRId64, refuse,
+			copies[0].paddr, copies[0].verified, copies[0].kernel_offset, copies[0].phys_base);
+		FAIL_IF(strcmp(copies[0].osrelease, f.k.vml.osrelease) ||
+			strcmp(copies[0].build_id, f.k.vml.build_id),
+			"refuse %d: osrelease '%s' build-id '%s'", refuse, copies[0].osrelease, copies[0].build_id);
+		FAIL_IF(f.s.piece_reads == pieces, "refuse %d: no 1 MiB piece was read", refuse);
+		/* Page by page costs a read per page; in pieces far fewer. */
+		FAIL_IF(!refuse && f.s.reads - reads > 2 * (f.s.piece_reads - pieces) + 64,
+			"%lu reads for %lu pieces", f.s.reads - reads, f.s.piece_reads - pieces);
+	}
 	FAIL_IF(f.s.cross_page_reads, "cross-page reads");
 out:
 	fx_free(&f);

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <setjmp.h>
+#include <time.h>
 
 #include "crash_compat.h"
 #include "dumpfile.h"
@@ -62,6 +63,7 @@ struct kaslr_session {
 	int nr_cpus;
 	const char *regs_source;
 	struct kaslr_dumpfile_info dinfo;
+	struct kaslr_dumpread *rd;	/* plain ELF dumps: read the file directly */
 	struct kaslr_ctx ctx;
 	struct kaslr_report rep;
 };
@@ -77,16 +79,37 @@ crash_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
 		       RETURN_ON_ERROR | QUIET) ? 0 : -1;
 }
 
-/* Long scans report progress on the terminal, never into fp (which may be a pipe). */
+/*
+ * Long scans report progress on the terminal, never into fp (which may be a
+ * pipe): only once a scan has run a second, so quick ones stay silent.
+ */
 static void
 crash_progress(void *priv, uint64_t done, uint64_t total)
 {
+	static struct timespec t0;
+	static uint64_t last;
+	static int shown;
+	struct timespec t;
+
 	(void)priv;
 	if (!isatty(fileno(stderr)) || !total)
 		return;
-	fprintf(stderr, "\rkaslr: scanning physical memory: %3d%%", (int)(done * 100 / total));
-	if (done >= total)
-		fprintf(stderr, "\r%*s\r", 45, "");
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (done <= last || !t0.tv_sec) {	/* a new scan */
+		t0 = t;
+		shown = 0;
+	}
+	last = done;
+	if (done >= total) {
+		if (shown)
+			fprintf(stderr, "\r%*s\r", 45, "");
+		shown = 0;
+		last = 0;
+		t0.tv_sec = 0;
+	} else if (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 >= 1.0) {
+		fprintf(stderr, "\rkaslr: scanning physical memory: %3d%%", (int)(done * 100 / total));
+		shown = 1;
+	}
 	fflush(stderr);
 }
 
@@ -97,6 +120,7 @@ session_free(struct kaslr_session *s)
 		return;
 	kaslr_vmlinux_close(&s->vml);
 	kaslr_dumpfile_free(&s->dinfo);
+	kaslr_dumpread_close(s->rd);
 	free(s);
 }
 
@@ -149,7 +173,21 @@ session_open(void)
 		}
 	}
 
+	/*
+	 * A plain ELF dump is read straight from the file: the same bytes as
+	 * crash's ELF reader, but a scan costs one pread per page head instead
+	 * of one page-sized read per page.  Every other format goes through
+	 * crash (its readers know compressions and layouts ours does not).
+	 */
 	s->ctx.read_phys = crash_read_phys;
+	s->ctx.priv = NULL;
+	if (s->dinfo.format && !strcmp(s->dinfo.format, "ELF") &&
+	    kaslr_dumpread_open(pc->dumpfile, &s->rd, err, sizeof(err)) == KASLR_OK) {
+		if (kaslr_dumpread_is_plain_elf(s->rd)) {
+			s->ctx.read_phys = kaslr_dumpread_phys;
+			s->ctx.priv = s->rd;
+		}
+	}
 	s->ctx.ranges = s->dinfo.ranges;
 	s->ctx.nr_ranges = s->dinfo.nr_ranges;
 	s->ctx.progress = crash_progress;

@@ -79,6 +79,17 @@ crash_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
 		       RETURN_ON_ERROR | QUIET) ? 0 : -1;
 }
 
+/* Our reader first where it knows the format, crash's where it fails. */
+static int
+session_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
+{
+	struct kaslr_session *s = priv;
+
+	if (s->rd && kaslr_dumpread_phys(s->rd, paddr, buf, len) == 0)
+		return 0;
+	return crash_read_phys(NULL, paddr, buf, len);
+}
+
 /*
  * Long scans report progress on the terminal, never into fp (which may be a
  * pipe): only once a scan has run a second, so quick ones stay silent.
@@ -174,20 +185,27 @@ session_open(void)
 	}
 
 	/*
-	 * A plain ELF dump is read straight from the file: the same bytes as
-	 * crash's ELF reader, but a scan costs one pread per page head instead
-	 * of one page-sized read per page.  Every other format goes through
-	 * crash (its readers know compressions and layouts ours does not).
+	 * Dumps our reader knows (ELF, kdump-compressed with zlib or raw pages,
+	 * flattened) are read straight from the file: the same bytes crash
+	 * reads, but a scan's 1 MiB piece is one pread (crash's ELF reader makes
+	 * it 256 lseek+read pairs) and zero pages are decompressed once.  What
+	 * it cannot read (lzo/snappy/zstd pages, split dumps) crash reads.
 	 */
-	s->ctx.read_phys = crash_read_phys;
-	s->ctx.priv = NULL;
-	if (s->dinfo.format && !strcmp(s->dinfo.format, "ELF") &&
-	    kaslr_dumpread_open(pc->dumpfile, &s->rd, err, sizeof(err)) == KASLR_OK) {
-		if (kaslr_dumpread_is_plain_elf(s->rd)) {
-			s->ctx.read_phys = kaslr_dumpread_phys;
-			s->ctx.priv = s->rd;
+	if (kaslr_dumpread_open(pc->dumpfile, &s->rd, err, sizeof(err)) == KASLR_OK) {
+		struct kaslr_range *r;
+		int n;
+
+		/* kdump-compressed: the 1st bitmap's runs, without the PCI hole. */
+		if (kaslr_dumpread_take_ranges(s->rd, &r, &n)) {
+			free(s->dinfo.ranges);
+			s->dinfo.ranges = r;
+			s->dinfo.nr_ranges = n;
 		}
+	} else if (CRASHDEBUG(1)) {
+		error(INFO, "%s\n", err);
 	}
+	s->ctx.read_phys = session_read_phys;
+	s->ctx.priv = s;
 	s->ctx.ranges = s->dinfo.ranges;
 	s->ctx.nr_ranges = s->dinfo.nr_ranges;
 	s->ctx.progress = crash_progress;

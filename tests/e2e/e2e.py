@@ -163,9 +163,10 @@ FULL_CMDS = ["sys", "p jiffies", "p init_uts_ns.name.release", "ps", "bt -a", "m
              "struct task_struct.comm init_task", "runq", "files", "net"]
 
 
-# Repair is compared on four shapes of every boot: registers in an ELF dump, a
-# kdump-compressed dump, and two register-less ones; KASLR_E2E_ALL=1 repairs all.
-REPAIR_SET = {"idle.elf", "panic.kdump", "idle-noqemu.elf", "panic-nonotes.elf"}
+# Repair is compared on five shapes of every boot: registers in an ELF dump, a
+# kdump-compressed dump, and three register-less ones (ELF without QEMU notes,
+# ELF and kdump-compressed without any note); KASLR_E2E_ALL=1 repairs all.
+REPAIR_SET = {"idle.elf", "panic.kdump", "idle-noqemu.elf", "panic-nonotes.elf", "panic-nonotes.kdump"}
 
 
 def normalise(text):

@@ -32,7 +32,7 @@
 #   kernels/KVER/         vmlinuz vmlinux qemu_fw_cfg.ko (+ deps) modules release
 #                         packages initrd.cpio.gz initrd.stamp
 #   dumps/KVER/NAME/      idle.elf idle.kdump panic.elf panic.kdump
-#                         {idle,panic}-noqemu.elf {idle,panic}-nonotes.elf
+#                         {idle,panic}-noqemu.elf {idle,panic}-nonotes.elf panic-nonotes.kdump
 #                         truth.env guest.env serial.log qemu.log qemu.cmdline DONE
 #   dumps/index           one dump dir per line, for every current kernel
 #
@@ -503,6 +503,7 @@ boot() {
 	d=$LAB/dumps/$kver/$name
 	BOOT_DIR=$d
 	if [ -e "$d/DONE" ]; then
+		derive "$d"
 		note "$kver/$name: cached"
 		return
 	fi
@@ -528,8 +529,21 @@ boot() {
 		python3 "$HERE/strip-notes.py" --drop-all "$d/$x.elf" "$d/$x-nonotes.elf" ||
 			die "cannot make $x-nonotes.elf in $d"
 	done
+	derive "$d"
 	date -u +%FT%TZ >"$d/DONE"
 	note "$kver/$name done in $((SECONDS - t0)) s ($(du -sh "$d" | cut -f1) on disk)"
+}
+
+# derive DIR - dumps made from a boot's dumps that QEMU cannot write itself;
+# made when missing, so a cached boot gains them too.
+#   panic-nonotes.kdump  the panicked guest as kdump-compressed without any
+#                        note (no registers, no vmcoreinfo)
+derive() {
+	local d=$1
+	if [ ! -e "$d/panic-nonotes.kdump" ]; then
+		python3 "$HERE/elf2kdump.py" "$d/panic-nonotes.elf" "$d/panic-nonotes.kdump" ||
+			die "cannot make panic-nonotes.kdump in $d"
+	fi
 }
 
 cmd_boot() {

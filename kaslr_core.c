@@ -696,12 +696,16 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 	if (vml->nr_reloc_probe) {
 		/* The offset itself: relocated pointers read link value + KERNELOFFSET. */
 		uint64_t got[4], ppa = image_paddr(vml->reloc_probe_vaddr, off, cand->phys_base);
+		unsigned char raw[sizeof(got)];
 		int i, n = vml->nr_reloc_probe > 4 ? 4 : vml->nr_reloc_probe;
 
-		if (phys_read(ctx, ppa, got, (size_t)n * 8)) {
+		if (phys_read(ctx, ppa, raw, (size_t)n * 8)) {
 			buf_append(why, sizeof(why), "%sthe relocated pointers would be at 0x%" PRIx64
 				   ", which is not in the dump", *why ? "; " : "", ppa);
 		} else {
+			/* Guest words are little-endian whatever the host is. */
+			for (i = 0; i < n; i++)
+				got[i] = le64(raw + 8 * i);
 			for (i = 0; i < n && got[i] == vml->reloc_probe[i] + off; i++)
 				;
 			if (i == n)

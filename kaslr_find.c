@@ -290,6 +290,7 @@ static const struct {
 	{ KASLR_V_BANNER, "banner", "linux_banner equal" },
 	{ KASLR_V_ALIGNED, "aligned", "2 MiB aligned" },
 	{ KASLR_V_WINDOW, "window", "in window" },
+	{ KASLR_V_RELOC, "reloc", "relocated pointers agree" },
 	{ KASLR_V_PAGETABLE, "pagetable", "page tables agree" },
 	{ KASLR_V_VMCOREINFO, "vmcoreinfo", "in-RAM vmcoreinfo agrees" },
 };

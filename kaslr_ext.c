@@ -372,6 +372,8 @@ struct kaslr_undo {
 	ulonglong kt_flags2;
 	ulong phys_base;
 	ulong md_flags;
+	struct machine_specific ms;	/* the paging geometry undo_wrong_5level changes */
+	ulong kvbase, identity_map_base;
 	int gdb_rebased;
 };
 
@@ -439,6 +441,55 @@ relocate_symbols(uint64_t ko)
 	kt->flags2 |= KASLR;
 }
 
+/*
+ * The kernel's own __pgtable_l5_enabled, read at its physical address
+ * through the new offset and phys_base: 1, 0, or -1 when it cannot be read
+ * (no such symbol before 4.17, or not in the dump).
+ */
+static int
+kernel_l5_enabled(void)
+{
+	struct syment *sp = symbol_search("__pgtable_l5_enabled");
+	unsigned int v;
+
+	if (!sp || sp->value < __START_KERNEL_map)
+		return -1;
+	if (!readmem(sp->value - __START_KERNEL_map + machdep->machspec->phys_base, PHYSADDR, &v,
+		     sizeof(v), "__pgtable_l5_enabled", RETURN_ON_ERROR | QUIET))
+		return -1;
+	return v != 0;
+}
+
+/*
+ * crash decides on 5-level paging in machdep_init(POST_RELOC) by reading
+ * __pgtable_l5_enabled, and only while VM_5LEVEL is clear.  Read through
+ * the wrong offset, garbage can set it; the 5-level geometry then stays
+ * for good.  When the verified answer is 4-level, put back the geometry of
+ * a 4-level 2.6.11+ kernel (crash's defs.h values) and clear the flag:
+ * POST_RELOC then reads the kernel's own answer, and recomputes page_offset,
+ * vmalloc, vmemmap and modules for RANDOMIZE_MEMORY kernels.
+ */
+static void
+undo_wrong_5level(void)
+{
+	struct machine_specific *ms = machdep->machspec;
+
+	machdep->flags &= ~VM_5LEVEL;
+	ms->userspace_top = USERSPACE_TOP_2_6_11;
+	ms->page_offset = PAGE_OFFSET_2_6_27;
+	ms->vmalloc_start_addr = VMALLOC_START_ADDR_2_6_11;
+	ms->vmalloc_end = VMALLOC_END_2_6_11;
+	ms->modules_vaddr = MODULES_VADDR_2_6_11;
+	ms->modules_end = MODULES_END_2_6_11;
+	ms->vmemmap_vaddr = VMEMMAP_VADDR_2_6_24;
+	ms->vmemmap_end = VMEMMAP_END_2_6_24;
+	ms->physical_mask_shift = __PHYSICAL_MASK_SHIFT_2_6;
+	ms->pgdir_shift = PGDIR_SHIFT;
+	ms->ptrs_per_pgd = PTRS_PER_PGD;
+	machdep->kvbase = ms->page_offset;
+	machdep->identity_map_base = ms->page_offset;
+}
+
 static void
 undo_repair(struct kaslr_undo *u)
 {
@@ -453,6 +504,9 @@ undo_repair(struct kaslr_undo *u)
 	kt->flags = u->kt_flags;
 	kt->flags2 = u->kt_flags2;
 	machdep->flags = u->md_flags;
+	*machdep->machspec = u->ms;
+	machdep->kvbase = u->kvbase;
+	machdep->identity_map_base = u->identity_map_base;
 	set_phys_base(u->phys_base);
 	if (!(u->md_flags & PHYS_BASE))
 		machdep->flags &= ~PHYS_BASE;
@@ -492,8 +546,8 @@ post_reloc(void *arg)
 
 /*
  * crash fills machdep->pgd from vt->kernel_pgd[0] only before RUNTIME is set
- * (FILL_TOP_PGD), so the kernel PGD page must be read here, right after
- * vm_init() has computed it.
+ * (FILL_TOP_PGD), so the kernel PGD page must be read here, each time
+ * init_kernel_pgd() (machdep_init(POST_GDB), vm_init()) computes it.
  */
 static void (*saved_init_kernel_pgd)(void);
 
@@ -518,11 +572,12 @@ full_init(void *arg)
 	read_in_kernel_config(IKCFG_INIT);
 	full_init_step = "kernel_init";
 	kernel_init();
+	/* POST_GDB already walks page tables (x86_64_ist_init's accessible()). */
+	saved_init_kernel_pgd = machdep->init_kernel_pgd;
+	machdep->init_kernel_pgd = init_kernel_pgd_and_fill;
 	full_init_step = "machdep_init(POST_GDB)";
 	machdep_init(POST_GDB);
 	full_init_step = "vm_init";
-	saved_init_kernel_pgd = machdep->init_kernel_pgd;
-	machdep->init_kernel_pgd = init_kernel_pgd_and_fill;
 	vm_init();
 	machdep->init_kernel_pgd = saved_init_kernel_pgd;
 	full_init_step = "machdep_init(POST_VM)";
@@ -650,6 +705,9 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 	u.kt_flags2 = kt->flags2;
 	u.phys_base = machdep->machspec->phys_base;
 	u.md_flags = machdep->flags;
+	u.ms = *machdep->machspec;
+	u.kvbase = machdep->kvbase;
+	u.identity_map_base = machdep->identity_map_base;
 
 	/* 1-2: phys_base, then symbols and hash. */
 	set_phys_base((ulong)pb);
@@ -663,8 +721,12 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 	}
 	u.gdb_rebased = 1;
 	/* 4: what crash computed from the wrong values. */
-	if (s->rep.best >= 0 && s->rep.cand[s->rep.best].levels == 4)
-		machdep->flags &= ~VM_5LEVEL;
+	if (machdep->flags & VM_5LEVEL) {
+		int levels = s->rep.best >= 0 ? s->rep.cand[s->rep.best].levels : 0;
+
+		if (levels == 4 || (!levels && kernel_l5_enabled() == 0))
+			undo_wrong_5level();
+	}
 	if (catch_fatal(post_reloc, NULL) < 0) {
 		undo_repair(&u);
 		free(u.symvals);

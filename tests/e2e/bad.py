@@ -170,7 +170,29 @@ def main():
             report(ok, "bad/%s/%s" % (c, kv), "output %s" % lines[:3])
         check_unchanged("bad/manual/%s" % kv, s, 0, 5)
 
-    # 6. Wrong vmlinux: each kernel's vmlinux with the other kernel's dump.
+        # 6. A wrong 5-level guess (crash reads __pgtable_l5_enabled through the wrong
+        # offset; --machdep vm=5level makes the same state): after kaslr -r the paging
+        # geometry equals a session started with the right values.
+        dump = os.path.join(d, "panic-nonotes.elf")
+        ref_opts = right_opts(t) + ([] if e2e.kernel_supported_full(t) else ["--minimal"])
+        ref = Session(t["VMLINUX"], dump, ref_opts, ["help -m"], extend=False)
+        s = Session(t["VMLINUX"], dump, ["--minimal", "--machdep", "vm=5level"],
+                    ["help -m | grep -c VM_5LEVEL", "kaslr -r", "help -m"])
+        name = "bad/wrong-5level/%s" % kv
+        if not (ref.prompt and s.prompt):
+            report(False, name, "no prompt: %s / %s" % (ref.why(), s.why()))
+        else:
+            geo = lambda text: dict(m.groups() for m in re.finditer(
+                r"^\s*(userspace_top|page_offset|vmalloc_start_addr|vmalloc_end|modules_vaddr|"
+                r"modules_end|vmemmap_vaddr|vmemmap_end|physical_mask_shift|pgdir_shift|"
+                r"ptrs_per_pgd): (\S+)", text, re.M))
+            want, got = geo(ref.get(0)), geo(s.get(2))
+            diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+            report(s.get(0).strip() == "1" and len(want) >= 10 and not diff and "VM_5LEVEL" not in s.get(2),
+                   name, "started 5-level: %s; differs: %s" % (s.get(0).strip(),
+                   ", ".join("%s %s/%s" % (k, got.get(k), want.get(k)) for k in diff) or "-"))
+
+    # 7. Wrong vmlinux: each kernel's vmlinux with the other kernel's dump.
     for (d, t), (d2, t2) in ((list(zip(novmci, truths))[0], list(zip(novmci, truths))[1]),
                              (list(zip(novmci, truths))[1], list(zip(novmci, truths))[0])):
         dump = os.path.join(d2, "idle.elf")

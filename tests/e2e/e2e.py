@@ -53,12 +53,12 @@ def read_truth(d):
 
 
 def boot_dirs():
-    """The vmci and novmci boots of the current kernel of every suite under test."""
+    """The vmci, novmci and novmci-la57 (5-level paging) boots of the current kernel of every suite."""
     dirs = []
     for suite in os.environ.get("KASLR_LAB_SUITES", "bookworm trixie").split():
         with open(os.path.join(LAB, "kernels", suite + ".current")) as f:
             kver = f.read().strip()
-        for boot in ("vmci", "novmci"):
+        for boot in ("vmci", "novmci", "novmci-la57"):
             d = os.path.join(LAB, "dumps", kver, boot)
             if not os.path.exists(os.path.join(d, "DONE")):
                 raise OSError("%s is not finished (no DONE)" % d)

@@ -129,11 +129,11 @@ check_crash() {
 	pass "$name"
 }
 
-# The vmci and novmci boots of the current kernel of every suite under test.
+# The vmci, novmci and novmci-la57 (5-level paging) boots of the current kernel of every suite.
 dirs=()
 for suite in ${KASLR_LAB_SUITES:-bookworm trixie}; do
 	kv=$(cat "$LAB/kernels/$suite.current" 2>/dev/null) || { fail kaslr-find/lab "no current $suite kernel in $LAB"; exit 1; }
-	dirs+=("$LAB/dumps/$kv/vmci" "$LAB/dumps/$kv/novmci")
+	dirs+=("$LAB/dumps/$kv/vmci" "$LAB/dumps/$kv/novmci" "$LAB/dumps/$kv/novmci-la57")
 done
 if [ "${#dirs[@]}" = 0 ]; then
 	fail kaslr-find/lab "dump index $INDEX lists no directories"
@@ -170,6 +170,16 @@ for dir in "${dirs[@]}"; do
 			continue
 		fi
 		json=$OUT/$(echo "$name" | tr / _).json
+		# The paging mode the guest ran in (4 or 5 levels): every page-table walk saw it.
+		levels=$(truth "$dir" PAGING_LEVELS)
+		if [ -n "$levels" ]; then
+			got=$(json_get "$json" '",".join(sorted({str(c["levels"]) for c in j["candidates"] if c["method"] in ("pagetable", "ptscan") and c["status"] == "ok"}))')
+			case $file in
+			*-noqemu.* | *-nonotes.*) ;;	# no registers: the chosen method may walk no table
+			*) if [ "$got" = "$levels" ]; then pass "$name/levels"; else
+				fail "$name/levels" "page-table candidates walked ${got:-no} level(s), the guest ran $levels"; fi ;;
+			esac
+		fi
 		# Both readers must agree wherever both can read the file: the built-in
 		# one reads plain ELF by default, libkdumpfile the rest it knows.
 		case $(json_get "$json" 'j["reader"]') in

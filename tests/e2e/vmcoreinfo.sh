@@ -314,6 +314,7 @@ rd -a linux_banner" --minimal --kaslr=auto "$VMLINUX" "$kd"
 		[ "$nonote" = "$d/idle.elf" ] || rm -f "$nonote"
 	fi
 done < <(for suite in ${KASLR_LAB_SUITES:-bookworm trixie}; do
-	kv=$(cat "$LAB/kernels/$suite.current") && printf '%s\n' "$LAB/dumps/$kv/vmci" "$LAB/dumps/$kv/novmci"
+	kv=$(cat "$LAB/kernels/$suite.current") &&
+		for b in ${KASLR_VMCI_BOOTS:-vmci novmci novmci-la57}; do echo "$LAB/dumps/$kv/$b"; done
 done)
 exit $failed

@@ -10,7 +10,7 @@
 #   kernel SUITE          fetch the newest cloud kernel + vmlinux of SUITE
 #                         (bookworm, trixie, bullseye); prints its kver
 #   initramfs KVER        build the busybox initramfs of a fetched kernel
-#   boot KVER [--vmcoreinfo] [--nokaslr] [--mem MB] [--name NAME]
+#   boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]
 #                         boot once, take idle and panic dumps; prints the dir
 #   dumps [SUITE...]      kernel + initramfs + vmci and novmci boots per suite
 #                         (default $KASLR_LAB_SUITES or "bookworm trixie");
@@ -414,6 +414,8 @@ echo "LAB: _stext=$(ksym _stext)"
 echo "LAB: kernel_code=$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : Kernel code$/\1/p' /proc/iomem | head -n1)"
 if [ -d /sys/firmware/qemu_fw_cfg ]; then echo "LAB: fw_cfg=yes"; else echo "LAB: fw_cfg=no"; fi
 echo "LAB: ncpus=$(grep -c '^processor' /proc/cpuinfo)"
+# The kernel clears the la57 flag unless it runs with 5-level page tables.
+if grep -qw la57 /proc/cpuinfo; then echo "LAB: paging_levels=5"; else echo "LAB: paging_levels=4"; fi
 echo "LAB: READY"
 while :; do
 	read -r cmd || { sleep 1; continue; }
@@ -474,17 +476,19 @@ cmd_initramfs() {
 ###########################################################################
 # boot
 
-# boot KVER [--vmcoreinfo] [--nokaslr] [--mem MB] [--name NAME] - one boot
+# boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME] - one boot
+# (--la57: a CPU with 5-level paging, which the kernel then uses)
 # and its dumps in $LAB/dumps/KVER/NAME; sets BOOT_DIR.  A dir without DONE is
 # remade from scratch.
 boot() {
-	local kver=${1:-} vmci=0 kaslr=1 mem=512 name='' d kdir t0 x opts=()
-	[ -n "$kver" ] || die "usage: lab.sh boot KVER [--vmcoreinfo] [--nokaslr] [--mem MB] [--name NAME]"
+	local kver=${1:-} vmci=0 kaslr=1 la57=0 mem=512 name='' d kdir t0 x opts=()
+	[ -n "$kver" ] || die "usage: lab.sh boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]"
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--vmcoreinfo) vmci=1 ;;
 		--nokaslr) kaslr=0 ;;
+		--la57) la57=1 ;;
 		--mem) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || die "--mem needs a size in MiB"
 			mem=$2; shift ;;
 		--name) [ $# -ge 2 ] && [[ $2 =~ ^[A-Za-z0-9._-]+$ ]] || die "--name needs a plain name"
@@ -496,8 +500,10 @@ boot() {
 	if [ -z "$name" ]; then
 		if [ $vmci = 1 ]; then name=vmci; else name=novmci; fi
 		if [ $kaslr = 0 ]; then name=$name-nokaslr; fi
+		if [ $la57 = 1 ]; then name=$name-la57; fi
 	fi
 	if [ $vmci = 1 ]; then opts+=(--vmcoreinfo); fi
+	if [ $la57 = 1 ]; then opts+=(--cpu qemu64,+la57); fi
 	if [ $kaslr = 1 ]; then opts+=(--append "$GUEST_CMDLINE kaslr"); else opts+=(--append "$GUEST_CMDLINE nokaslr"); fi
 	kdir=$LAB/kernels/$kver
 	d=$LAB/dumps/$kver/$name
@@ -521,6 +527,9 @@ boot() {
 		--kaslr $kaslr --vmcoreinfo $vmci --mem "$mem" --out "$d/truth.env" \
 		"$d/idle.elf" "$d/panic.elf" "$d/idle.kdump" "$d/panic.kdump" ||
 		die "ground truth of $kver/$name is inconsistent (see truth: error above; logs in $d)"
+	if [ $la57 = 1 ] && ! grep -qx 'PAGING_LEVELS=5' "$d/truth.env"; then
+		die "boot $kver/$name: the guest did not run with 5-level paging (QEMU without la57?)"
+	fi
 	chmod 644 "$d"/*.elf "$d"/*.kdump	# QEMU creates them 0400
 	for x in idle panic; do
 		fallocate --dig-holes "$d/$x.elf"	# QEMU writes zero pages out: make them holes
@@ -569,7 +578,7 @@ update_index() {
 	mkdir -p "$LAB/dumps"
 	for kver in $(current_kvers); do
 		for d in "$LAB/dumps/$kver"/*/; do
-			case $(basename "$d") in vmci | novmci | vmci-nokaslr | novmci-nokaslr) ;; *) continue ;; esac
+			case $(basename "$d") in vmci | novmci | vmci-nokaslr | novmci-nokaslr | vmci-la57 | novmci-la57) ;; *) continue ;; esac
 			if [ -e "$d/DONE" ]; then echo "${d%/}"; fi
 		done
 	done >"$LAB/dumps/index.tmp"
@@ -591,6 +600,8 @@ cmd_dumps() {
 		boot "$KVER" --vmcoreinfo
 		dirs+=("$BOOT_DIR")
 		boot "$KVER"
+		dirs+=("$BOOT_DIR")
+		boot "$KVER" --la57
 		dirs+=("$BOOT_DIR")
 	done
 	update_index

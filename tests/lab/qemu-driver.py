@@ -231,6 +231,8 @@ def run(a, tmpdir):
            "-serial", "chardev:ser0"]
     if a.vmcoreinfo:
         cmd += ["-device", "vmcoreinfo"]
+    if a.cpu:
+        cmd += ["-cpu", a.cpu]
     with open(os.path.join(a.outdir, "qemu.cmdline"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     qlog = open(os.path.join(a.outdir, "qemu.log"), "wb")
@@ -299,6 +301,7 @@ def main():
     ap.add_argument("--mem", type=int, default=512, help="guest memory in MiB")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--vmcoreinfo", action="store_true", help="add -device vmcoreinfo")
+    ap.add_argument("--cpu", default=None, help="QEMU -cpu model (e.g. qemu64,+la57 for 5-level paging)")
     ap.add_argument("--boot-timeout", type=int, default=120)
     ap.add_argument("--outdir", required=True)
     ap.add_argument("actions", nargs="*")

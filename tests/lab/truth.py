@@ -127,6 +127,8 @@ def compute(a):
            ("PHYS_BASE_HEX", "0x%x" % (pb & 0xffffffffffffffff)),
            ("KASLR", "1" if a.kaslr else "0"), ("FW_CFG", g["fw_cfg"]),
            ("VMCOREINFO_NOTE", "1" if has_note else "0")]
+    if g.get("paging_levels") in ("4", "5"):     # guests of older lab inits do not say
+        out.append(("PAGING_LEVELS", g["paging_levels"]))
     if has_note:
         for path, vmci in notes.items():
             if vmci.get("OSRELEASE") != g["release"]:

@@ -135,6 +135,16 @@ for suite in ${KASLR_LAB_SUITES:-bookworm trixie}; do
 	kv=$(cat "$LAB/kernels/$suite.current" 2>/dev/null) || { fail kaslr-find/lab "no current $suite kernel in $LAB"; exit 1; }
 	dirs+=("$LAB/dumps/$kv/vmci" "$LAB/dumps/$kv/novmci" "$LAB/dumps/$kv/novmci-la57")
 done
+# The la57 boots are the lab's 5-level paging dumps: at least one must be 5-level.
+la57_5=0
+for dir in "${dirs[@]}"; do
+	case $dir in *-la57) grep -qx 'PAGING_LEVELS=5' "$dir/truth.env" 2>/dev/null && la57_5=1 ;; esac
+done
+if [ "$la57_5" = 1 ]; then
+	pass kaslr-find/lab/5-level
+else
+	fail kaslr-find/lab/5-level "no novmci-la57 boot of ${KASLR_LAB_SUITES:-bookworm trixie} ran with 5-level paging"
+fi
 if [ "${#dirs[@]}" = 0 ]; then
 	fail kaslr-find/lab "dump index $INDEX lists no directories"
 	exit 1

@@ -527,8 +527,11 @@ boot() {
 		--kaslr $kaslr --vmcoreinfo $vmci --mem "$mem" --out "$d/truth.env" \
 		"$d/idle.elf" "$d/panic.elf" "$d/idle.kdump" "$d/panic.kdump" ||
 		die "ground truth of $kver/$name is inconsistent (see truth: error above; logs in $d)"
+	# A kernel built without CONFIG_X86_5LEVEL stays 4-level on a la57 CPU (Debian's 5.10
+	# cloud kernel): truth.env says so, and the tests check what it says.  kaslr-find.sh
+	# fails if no la57 boot of the kernels under test ran 5-level.
 	if [ $la57 = 1 ] && ! grep -qx 'PAGING_LEVELS=5' "$d/truth.env"; then
-		die "boot $kver/$name: the guest did not run with 5-level paging (QEMU without la57?)"
+		note "$kver/$name: the kernel did not use 5-level paging on a la57 CPU (PAGING_LEVELS=$(sed -n 's/^PAGING_LEVELS=//p' "$d/truth.env"))"
 	fi
 	chmod 644 "$d"/*.elf "$d"/*.kdump	# QEMU creates them 0400
 	for x in idle panic; do

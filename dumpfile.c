@@ -950,16 +950,16 @@ kaslr_dumpread_unsupported(const struct kaslr_dumpread *rd)
 	return rd->kd.unsupported;
 }
 
-int
-kaslr_dumpread_take_ranges(struct kaslr_dumpread *rd, struct kaslr_range **ranges, int *nr)
+void
+kaslr_dumpread_refine_ranges(struct kaslr_dumpread *rd, struct kaslr_dumpfile_info *info)
 {
-	if (!rd->kd.nr_ranges)
-		return 0;
-	*ranges = rd->kd.ranges;
-	*nr = rd->kd.nr_ranges;
+	if (!rd || !rd->kd.nr_ranges)
+		return;
+	free(info->ranges);
+	info->ranges = rd->kd.ranges;
+	info->nr_ranges = rd->kd.nr_ranges;
 	rd->kd.ranges = NULL;
 	rd->kd.nr_ranges = 0;
-	return 1;
 }
 
 uint64_t

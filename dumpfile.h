@@ -60,11 +60,11 @@ int kaslr_dumpread_is_plain_elf(const struct kaslr_dumpread *rd);
 const char *kaslr_dumpread_unsupported(const struct kaslr_dumpread *rd);
 
 /*
- * kdump-compressed: hand over the runs of the 1st bitmap (the guest's RAM,
- * without holes), a better memory map than [0, max_mapnr).  @returns 1 and
- * sets @ranges (caller frees) and @nr, or 0 when there are none.
+ * kdump-compressed: replace @info's memory map [0, max_mapnr) with the runs
+ * of the 1st bitmap (the guest's RAM, without holes), which @rd read.
+ * Nothing changes for other formats.
  */
-int kaslr_dumpread_take_ranges(struct kaslr_dumpread *rd, struct kaslr_range **ranges, int *nr);
+void kaslr_dumpread_refine_ranges(struct kaslr_dumpread *rd, struct kaslr_dumpfile_info *info);
 
 /* Bytes a plain ELF dump promises but does not hold (cut short); else 0. */
 uint64_t kaslr_dumpread_missing(const struct kaslr_dumpread *rd);

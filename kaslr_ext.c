@@ -191,19 +191,10 @@ session_open(void)
 	 * it 256 lseek+read pairs) and zero pages are decompressed once.  What
 	 * it cannot read (lzo/snappy/zstd pages, split dumps) crash reads.
 	 */
-	if (kaslr_dumpread_open(pc->dumpfile, &s->rd, err, sizeof(err)) == KASLR_OK) {
-		struct kaslr_range *r;
-		int n;
-
-		/* kdump-compressed: the 1st bitmap's runs, without the PCI hole. */
-		if (kaslr_dumpread_take_ranges(s->rd, &r, &n)) {
-			free(s->dinfo.ranges);
-			s->dinfo.ranges = r;
-			s->dinfo.nr_ranges = n;
-		}
-	} else if (CRASHDEBUG(1)) {
+	if (kaslr_dumpread_open(pc->dumpfile, &s->rd, err, sizeof(err)) == KASLR_OK)
+		kaslr_dumpread_refine_ranges(s->rd, &s->dinfo);
+	else if (CRASHDEBUG(1))
 		error(INFO, "%s\n", err);
-	}
 	s->ctx.read_phys = session_read_phys;
 	s->ctx.priv = s;
 	s->ctx.ranges = s->dinfo.ranges;

@@ -215,16 +215,8 @@ dump_open(struct dump *d, const char *path, enum reader want, char *err, size_t 
 	}
 	if (!d->kctx)
 		d->reader = "built-in";
-	if (d->own) {
-		struct kaslr_range *r;
-		int n;
-
-		if (kaslr_dumpread_take_ranges(d->own, &r, &n)) {
-			free(d->info.ranges);
-			d->info.ranges = r;
-			d->info.nr_ranges = n;
-		}
-	}
+	/* kdump-compressed: the 1st bitmap's runs, without the PCI hole. */
+	kaslr_dumpread_refine_ranges(d->own, &d->info);
 	return 0;
 }
 

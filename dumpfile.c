@@ -94,7 +94,6 @@ struct src {
 	int fd;
 	struct flat_rec *recs;	/* sorted by off; NULL for a plain file */
 	size_t nr_recs;
-	int overlap;		/* some records overlap: resolve by stream order */
 };
 
 static uint64_t
@@ -147,6 +146,107 @@ flat_rec_cmp(const void *a, const void *b)
 	if (x->off != y->off)
 		return x->off < y->off ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Max-heap of record indices by stream order (seq): the active record that wins is on top. */
+static void
+heap_push(size_t *h, size_t *n, const struct flat_rec *r, size_t x)
+{
+	size_t i = (*n)++;
+
+	while (i && r[h[(i - 1) / 2]].seq < r[x].seq) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = x;
+}
+
+static void
+heap_pop(size_t *h, size_t *n, const struct flat_rec *r)
+{
+	size_t i = 0, x = h[--(*n)];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && r[h[c + 1]].seq > r[h[c]].seq)
+			c++;
+		if (r[h[c]].seq <= r[x].seq)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = x;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Records that overlap (a stream that rewrote part of the file: the
+ * later one wins, as makedumpfile -R applies them in order) are resolved
+ * once, here, into pieces that do not: between two consecutive record
+ * boundaries the byte's owner is the active record latest in the stream.
+ * A sweep over the boundaries with a heap of the active records, O(n log
+ * n); reads then binary-search the pieces like any other index.
+ * @returns 0, or -1 out of memory (s->recs unchanged).
+ */
+static int
+flat_resolve(struct src *s)
+{
+	size_t n = s->nr_recs, nb = 0, i, k, next = 0, nh = 0, np = 0;
+	uint64_t *bound = malloc(2 * n * sizeof(*bound));
+	size_t *heap = malloc(n * sizeof(*heap));
+	struct flat_rec *out = malloc(2 * n * sizeof(*out)), *r = s->recs;
+
+	if (!bound || !heap || !out) {
+		free(bound);
+		free(heap);
+		free(out);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		bound[nb++] = r[i].off;
+		bound[nb++] = r[i].off + r[i].size;
+	}
+	qsort(bound, nb, sizeof(*bound), u64_cmp);
+	for (k = 0; k + 1 < nb; k++) {
+		uint64_t a = bound[k], b = bound[k + 1];
+		const struct flat_rec *w;
+
+		if (a == b)
+			continue;
+		while (next < n && r[next].off <= a)	/* r is sorted by off */
+			heap_push(heap, &nh, r, next++);
+		while (nh && r[heap[0]].off + r[heap[0]].size <= a)
+			heap_pop(heap, &nh, r);
+		if (!nh)
+			continue;	/* a hole between records */
+		w = &r[heap[0]];
+		if (np && out[np - 1].seq == w->seq && out[np - 1].off + out[np - 1].size == a) {
+			out[np - 1].size += b - a;
+			continue;
+		}
+		out[np].off = a;
+		out[np].size = b - a;
+		out[np].pos = w->pos + (a - w->off);
+		out[np].seq = w->seq;
+		np++;
+	}
+	free(bound);
+	free(heap);
+	free(s->recs);
+	s->recs = out;
+	s->nr_recs = np;
+	return 0;
 }
 
 /* Index a flattened stream.  @returns 0, or -1 with @err set. */
@@ -204,7 +304,11 @@ flat_index(struct src *s, const char *path, char *err, size_t errlen)
 	qsort(s->recs, s->nr_recs, sizeof(s->recs[0]), flat_rec_cmp);
 	for (i = 1; i < s->nr_recs; i++)
 		if (s->recs[i].off < s->recs[i - 1].off + s->recs[i - 1].size)
-			s->overlap = 1;
+			break;
+	if (i < s->nr_recs && flat_resolve(s) < 0) {
+		snprintf(err, errlen, "%s: out of memory indexing the flattened dump", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -231,38 +335,6 @@ src_read(struct src *s, uint64_t off, void *buf, size_t len)
 
 	if (!s->recs)
 		return pread_full(s->fd, buf, len, off);
-	if (s->overlap) {
-		/* Rare: apply every overlapping record in stream order. */
-		uint64_t seq;
-		unsigned char *seen = NULL;
-
-		memset(buf, 0, len);
-		if (!(seen = calloc(len, 1)))
-			return -1;
-		for (seq = 0; seq < s->nr_recs; seq++) {
-			for (i = 0; i < s->nr_recs; i++) {
-				const struct flat_rec *r = &s->recs[i];
-				uint64_t a, b;
-
-				if (r->seq != seq)
-					continue;
-				a = off > r->off ? off : r->off;
-				b = off + len < r->off + r->size ? off + len : r->off + r->size;
-				if (a < b) {
-					if (flat_copy(s, r, off, buf, len) < 0) {
-						free(seen);
-						return -1;
-					}
-					memset(seen + (a - off), 1, b - a);
-				}
-				break;
-			}
-		}
-		for (i = 0; i < len && seen[i]; i++)
-			;
-		free(seen);
-		return i == len ? 0 : -1;
-	}
 	/* Non-overlapping, sorted: the last record starting at or below @off, then onwards. */
 	lo = 0;
 	hi = s->nr_recs;

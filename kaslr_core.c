@@ -594,6 +594,27 @@ static enum kaslr_status virt_read(struct kaslr_ctx *ctx, const struct kaslr_pag
 	return KASLR_OK;
 }
 
+/*
+ * An IDT gate (SDM vol. 3, 6.14.1): offset 15:0, selector, IST, type/attr,
+ * offset 31:16, offset 63:32, reserved.  @returns 0 and the handler for a
+ * present interrupt or trap gate; -1 otherwise (@type_ret/@present_ret say
+ * what it was).
+ */
+static int gate_handler(const unsigned char g[16], uint64_t *handler_ret, unsigned *type_ret,
+			unsigned *present_ret)
+{
+	unsigned type = g[5] & 0xf, present = g[5] >> 7;
+
+	if (type_ret)
+		*type_ret = type;
+	if (present_ret)
+		*present_ret = present;
+	if (!present || (type != 0xe && type != 0xf))
+		return -1;
+	*handler_ret = (uint64_t)le16(g) | (uint64_t)le16(g + 6) << 16 | (uint64_t)le32(g + 8) << 32;
+	return 0;
+}
+
 /* ---- verification -------------------------------------------------------- */
 
 /*
@@ -646,12 +667,91 @@ out:
 	return ret;
 }
 
+/*
+ * The offset itself, from words the kernel wrote with it: every relocation
+ * probe of the vmlinux (pointers the boot-time relocation pass moved) and
+ * gate 0 of idt_table (written at boot with asm_exc_divide_error's runtime
+ * address).  Each is read where @off and @pb put it; it must hold its
+ * link-time value + @off.  A wrong split of the same sum reads the same
+ * bytes and sees every word off by the same amount.
+ *
+ * @returns 1 when at least three quarters of the words that could be read
+ * agree (a stray non-pointer among the sampled words is tolerated); -1
+ * when they do not (@why names the first that disagrees, and by how much
+ * the offset is wrong if the words agree on that); 0 when no word could be
+ * read or the vmlinux has none (@why says so).
+ */
+static int reloc_check(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, uint64_t off, int64_t pb,
+		       char *why, size_t whysize)
+{
+	uint64_t delta[KASLR_MAX_RELOC + 1], first_pa = 0, first_got = 0, first_want = 0;
+	int i, n = 0, match = 0, nd = 0, same = 0, words = vml->nr_reloc;
+
+	why[0] = '\0';
+	if (words > KASLR_MAX_RELOC)
+		words = KASLR_MAX_RELOC;
+	for (i = 0; i <= words; i++) {
+		uint64_t pa, got, want;
+		unsigned char raw[16];
+
+		if (i < words) {
+			pa = image_paddr(vml->reloc[i].vaddr, off, pb);
+			want = vml->reloc[i].value + off;
+			if (phys_read(ctx, pa, raw, 8))
+				continue;
+			got = le64(raw);	/* guest words are little-endian whatever the host is */
+		} else {
+			/* idt_table[0], an interrupt gate whose handler is asm_exc_divide_error. */
+			if (!vml->idt_table || !vml->divide_error)
+				continue;
+			pa = image_paddr(vml->idt_table, off, pb);
+			want = vml->divide_error + off;
+			if (phys_read(ctx, pa, raw, 16) || gate_handler(raw, &got, NULL, NULL) < 0)
+				continue;	/* not set up yet (early boot): no evidence either way */
+		}
+		n++;
+		if (got == want) {
+			match++;
+			continue;
+		}
+		if (!nd) {
+			first_pa = pa;
+			first_got = got;
+			first_want = want - off;
+		}
+		delta[nd++] = got - want;
+	}
+	if (!n) {
+		snprintf(why, whysize, "%s", vml->nr_reloc || vml->idt_table ?
+			 "no relocated pointer of the image is in the dump" :
+			 "the vmlinux has no relocated pointers to check");
+		return 0;
+	}
+	if (match * 4 >= n * 3)
+		return 1;
+	for (i = 0; i < nd; i++)
+		if (delta[i] == delta[0])
+			same++;
+	if (same * 2 > nd && delta[0] % KASLR_ALIGN == 0)
+		/* Most words say the same: they name the offset they were relocated by. */
+		snprintf(why, whysize, "relocated pointer at 0x%" PRIx64 " reads 0x%" PRIx64 ", not link value 0x%"
+			 PRIx64 " + offset: the offset is wrong by %s0x%" PRIx64 ", the pointers say 0x%" PRIx64
+			 " (%d of %d pointers agree)", first_pa, first_got, first_want,
+			 (int64_t)delta[0] < 0 ? "-" : "", (int64_t)delta[0] < 0 ? -delta[0] : delta[0],
+			 off + delta[0], match, n);
+	else
+		snprintf(why, whysize, "relocated pointer at 0x%" PRIx64 " reads 0x%" PRIx64 ", not link value 0x%"
+			 PRIx64 " + offset (%d of %d pointers agree)", first_pa, first_got, first_want, match, n);
+	return -1;
+}
+
 enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			       const struct kaslr_paging *pg, struct kaslr_candidate *cand)
 {
 	unsigned checks = cand->checks & KASLR_V_VMCOREINFO, need;
 	uint64_t off = cand->kernel_offset, text = vml_text(vml), text_dump = text + off;
 	char why[KASLR_ERRLEN] = "", one[KASLR_ERRLEN];
+	int reloc_wrong = 0;
 
 	if (off % KASLR_ALIGN == 0)
 		checks |= KASLR_V_ALIGNED;
@@ -693,34 +793,30 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 					   bva, ctx->err);
 		}
 	}
-	if (vml->nr_reloc_probe) {
-		/* The offset itself: relocated pointers read link value + KERNELOFFSET. */
-		uint64_t got[4], ppa = image_paddr(vml->reloc_probe_vaddr, off, cand->phys_base);
-		unsigned char raw[sizeof(got)];
-		int i, n = vml->nr_reloc_probe > 4 ? 4 : vml->nr_reloc_probe;
-
-		if (phys_read(ctx, ppa, raw, (size_t)n * 8)) {
-			buf_append(why, sizeof(why), "%sthe relocated pointers would be at 0x%" PRIx64
-				   ", which is not in the dump", *why ? "; " : "", ppa);
-		} else {
-			/* Guest words are little-endian whatever the host is. */
-			for (i = 0; i < n; i++)
-				got[i] = le64(raw + 8 * i);
-			for (i = 0; i < n && got[i] == vml->reloc_probe[i] + off; i++)
-				;
-			if (i == n)
-				checks |= KASLR_V_RELOC;
-			else
-				buf_append(why, sizeof(why), "%srelocated pointer at 0x%" PRIx64 " reads 0x%"
-					   PRIx64 ", not link value 0x%" PRIx64 " + offset: the offset is "
-					   "wrong by 0x%" PRIx64, *why ? "; " : "", ppa, got[i],
-					   vml->reloc_probe[i], got[i] - vml->reloc_probe[i] - off);
-		}
+	switch (reloc_check(ctx, vml, off, cand->phys_base, one, sizeof(one))) {
+	case 1:
+		checks |= KASLR_V_RELOC;
+		break;
+	case -1:
+		reloc_wrong = 1;
+		buf_append(why, sizeof(why), "%s%s", *why ? "; " : "", one);
+		break;
+	default:
+		break;
 	}
 	cand->checks = checks;
-	need = KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | (pg ? KASLR_V_PAGETABLE : 0) |
-	       (vml->nr_reloc_probe ? KASLR_V_RELOC : 0);
-	if ((checks & need) == need) {
+	need = KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | (pg ? KASLR_V_PAGETABLE : 0);
+	/*
+	 * The banner only proves phys_base + KERNELOFFSET: (offset + 2 MiB,
+	 * phys_base - 2 MiB) reads the same bytes.  The offset itself needs
+	 * one of: relocated pointers, page tables mapping the banner's VA, or
+	 * the kernel's own vmcoreinfo (the caller's KASLR_V_VMCOREINFO).
+	 */
+	if ((checks & need) == need && !reloc_wrong &&
+	    !(checks & (KASLR_V_RELOC | KASLR_V_PAGETABLE | KASLR_V_VMCOREINFO))) {
+		buf_append(why, sizeof(why), "%snothing proves the offset apart from phys_base (%s; no page "
+			   "tables, no kernel vmcoreinfo): only their sum is checked", *why ? "; " : "", one);
+	} else if ((checks & need) == need && !reloc_wrong) {
 		cand->status = KASLR_OK;
 		return KASLR_OK;
 	}
@@ -991,11 +1087,7 @@ static enum kaslr_status idt_one(struct kaslr_ctx *ctx, const struct kaslr_vmlin
 				worst = st;
 			continue;
 		}
-		/* Gate: offset 15:0, selector, IST, type/attr, offset 31:16, offset 63:32, reserved. */
-		handler = (uint64_t)le16(g) | (uint64_t)le16(g + 6) << 16 | (uint64_t)le32(g + 8) << 32;
-		type = g[5] & 0xf;
-		present = g[5] >> 7;
-		if (!present || (type != 0xe && type != 0xf)) {
+		if (gate_handler(g, &handler, &type, &present) < 0) {
 			buf_append(why, sizeof(why), "%s%s: IDT gate 0 at 0x%" PRIx64 " is not a present "
 				   "interrupt/trap gate (type 0x%x, P=%u)", *why ? "; " : "", hname, idt_pa,
 				   type, present);
@@ -1226,6 +1318,8 @@ static int copy_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, s
 		cand_init(&c, KASLR_M_SCAN, -1);
 		c.kernel_offset = copy->kernel_offset;
 		c.phys_base = copy->phys_base;
+		/* The values are the kernel's own record of the split (kaslr_verify). */
+		c.checks = KASLR_V_VMCOREINFO;
 		copy->verified = kaslr_verify(ctx, vml, NULL, &c) == KASLR_OK;
 		copy->checks = c.checks;
 		if (copy->verified)
@@ -1902,7 +1996,11 @@ enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kasl
 		cand_ret->phys_base = pb;
 		cand_note(cand_ret, "first kernel's VMCOREINFO note at 0x%" PRIx64 " via elfcorehdr=0x%" PRIx64,
 			  noff, hdr);
-		/* The first kernel's mapping is not in the capture kernel's tables. */
+		/*
+		 * The first kernel's mapping is not in the capture kernel's tables;
+		 * its own note states the split (kaslr_verify).
+		 */
+		cand_ret->checks = KASLR_V_VMCOREINFO;
 		st = kaslr_verify(ctx, vml, NULL, cand_ret);
 		if (st != KASLR_OK)
 			cand_note_failure(cand_ret, "fails verification");
@@ -1925,18 +2023,110 @@ static int verified(const struct kaslr_candidate *c)
 	return c->status == KASLR_OK;
 }
 
-/* Add a candidate (and the paging it used); NULL when the report is full. */
+static int same_row(const struct kaslr_candidate *a, const struct kaslr_candidate *b)
+{
+	return a->method == b->method && a->status == b->status && same_values(a, b) &&
+	       a->pgd_paddr == b->pgd_paddr && a->levels == b->levels && a->checks == b->checks &&
+	       !strcmp(a->note, b->note);
+}
+
+static void cpuset_add(struct kaslr_candidate *c, int cpu)
+{
+	if (cpu >= 0 && cpu < KASLR_CPUSET_MAX)
+		c->cpu_set[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+/* Merge @c (count, CPUs) into the kept row @row. */
+static void row_merge(struct kaslr_candidate *row, const struct kaslr_candidate *c)
+{
+	size_t i;
+
+	row->count += c->count;
+	for (i = 0; i < sizeof(row->cpu_set) / sizeof(row->cpu_set[0]); i++)
+		row->cpu_set[i] |= c->cpu_set[i];
+	if (row->cpu < 0 || (c->cpu >= 0 && c->cpu < row->cpu))
+		row->cpu = c->cpu;
+}
+
+/*
+ * Add a candidate (and the paging it used).  A fresh candidate (count 0)
+ * counts once, for its cpu.  Methods 1 and 2 candidates equal to a kept row
+ * in all but the CPU join it; when the table is full, a candidate joins a
+ * row of the same method and values, or is counted as unrecorded.
+ * @returns the row, or NULL when the candidate got none.
+ */
 static struct kaslr_candidate *rep_add(struct kaslr_report *rep, struct kaslr_paging *pgs,
 				       const struct kaslr_candidate *c, const struct kaslr_paging *pg)
 {
-	if (rep->nr_cand >= KASLR_MAX_CANDIDATES)
+	struct kaslr_candidate one = *c;
+	int i;
+
+	if (!one.count) {
+		one.count = 1;
+		memset(one.cpu_set, 0, sizeof(one.cpu_set));
+		cpuset_add(&one, one.cpu);
+	}
+	if (one.method == KASLR_M_PAGETABLE || one.method == KASLR_M_IDT) {
+		for (i = 0; i < rep->nr_cand; i++) {
+			if (same_row(&rep->cand[i], &one)) {
+				row_merge(&rep->cand[i], &one);
+				return &rep->cand[i];
+			}
+		}
+	}
+	if (rep->nr_cand >= KASLR_MAX_CANDIDATES) {
+		for (i = 0; i < rep->nr_cand; i++) {
+			if (rep->cand[i].method == one.method && rep->cand[i].status == one.status &&
+			    same_values(&rep->cand[i], &one)) {
+				row_merge(&rep->cand[i], &one);
+				return &rep->cand[i];
+			}
+		}
+		rep->nr_unrecorded += one.count;
 		return NULL;
-	rep->cand[rep->nr_cand] = *c;
+	}
+	rep->cand[rep->nr_cand] = one;
 	if (pg)
 		pgs[rep->nr_cand] = *pg;
 	else
 		memset(&pgs[rep->nr_cand], 0, sizeof(pgs[0]));
 	return &rep->cand[rep->nr_cand++];
+}
+
+const char *kaslr_cpus_text(const struct kaslr_candidate *c, char *buf, size_t size)
+{
+	int cpu, start = -1, n = 0, any = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (cpu = 0; cpu <= KASLR_CPUSET_MAX; cpu++) {
+		int in = cpu < KASLR_CPUSET_MAX && (c->cpu_set[cpu / 64] >> (cpu % 64) & 1);
+
+		if (in && start < 0)
+			start = cpu;
+		if (!in && start >= 0) {
+			int w = start == cpu - 1 ? snprintf(buf + n, size - (size_t)n, "%s%d", any ? "," : "", start)
+						 : snprintf(buf + n, size - (size_t)n, "%s%d-%d", any ? "," : "", start,
+							    cpu - 1);
+
+			if (w < 0 || (size_t)(n + w) >= size) {
+				/* No room: cut the list where "..." still fits. */
+				size_t at = size > 4 ? size - 4 : 0;
+
+				if (at > (size_t)n)
+					at = (size_t)n;
+				snprintf(buf + at, size - at, "...");
+				return buf;
+			}
+			n += w;
+			any = 1;
+			start = -1;
+		}
+	}
+	if (!any)
+		snprintf(buf, size, c->cpu >= 0 ? "%d" : "-", c->cpu);
+	return buf;
 }
 
 /*
@@ -1952,9 +2142,17 @@ static int choose(const struct kaslr_report *rep)
 	for (i = 0; i < rep->nr_cand; i++)
 		if (verified(&rep->cand[i]) && rep->cand[i].method == KASLR_M_ELFCOREHDR)
 			return i;
+	/* The kernel's own vmcoreinfo decides, unless two of its copies disagree. */
 	for (i = 0; i < rep->nr_cand; i++)
 		if (verified(&rep->cand[i]) && (rep->cand[i].checks & KASLR_V_VMCOREINFO))
-			return i;
+			break;
+	for (j = i + 1; j < rep->nr_cand; j++)
+		if (verified(&rep->cand[j]) && (rep->cand[j].checks & KASLR_V_VMCOREINFO) &&
+		    !same_values(&rep->cand[i], &rep->cand[j]))
+			break;
+	if (i < rep->nr_cand && j == rep->nr_cand)
+		return i;
+	/* Else the values most candidates share, every CPU counted. */
 	for (i = 0; i < rep->nr_cand; i++) {
 		int n = 0;
 
@@ -1962,7 +2160,7 @@ static int choose(const struct kaslr_report *rep)
 			continue;
 		for (j = 0; j < rep->nr_cand; j++)
 			if (verified(&rep->cand[j]) && same_values(&rep->cand[i], &rep->cand[j]))
-				n++;
+				n += rep->cand[j].count;
 		if (n > best_n) {
 			best = i;
 			best_n = n;
@@ -2183,6 +2381,35 @@ static void confirm_with_vmcoreinfo(struct kaslr_ctx *ctx, const struct kaslr_vm
 	rep_add(rep, pgs, &c, NULL);
 }
 
+enum kaslr_status kaslr_verify_given(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				     struct kaslr_candidate *cand)
+{
+	char *text = NULL, why[KASLR_ERRLEN];
+	uint64_t paddr = 0;
+	int agrees = 0;
+
+	cand->checks &= ~KASLR_V_VMCOREINFO;
+	if (kaslr_vmci_read_ram(ctx, vml, NULL, cand->kernel_offset, cand->phys_base, &text, &paddr) ==
+	    KASLR_OK) {
+		agrees = kaslr_vmci_agrees(text, strlen(text), vml->osrelease, vml->build_id,
+					   cand->kernel_offset, cand->phys_base, why, sizeof(why));
+		free(text);
+		if (agrees > 0)
+			cand->checks |= KASLR_V_VMCOREINFO;
+	}
+	/* The vmlinux's own checks first: their message is the more precise one. */
+	if (kaslr_verify(ctx, vml, NULL, cand) != KASLR_OK)
+		return KASLR_NOTFOUND;
+	if (agrees < 0) {
+		/* The kernel itself says otherwise: never apply values it contradicts. */
+		cand->status = KASLR_NOTFOUND;
+		set_err(ctx, "the kernel's own vmcoreinfo in RAM at 0x%" PRIx64 " contradicts these values: %s",
+			paddr, why);
+		return KASLR_NOTFOUND;
+	}
+	return KASLR_OK;
+}
+
 enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			     const struct kaslr_cpu_regs *regs, int nr_cpus, unsigned methods,
 			     struct kaslr_report *rep)
@@ -2192,17 +2419,23 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 	struct kaslr_paging *pgs;
 	struct story story;
 	char sum[KASLR_ERRLEN], who[32];
-	int i, j, g, m, best = -1, any_cpu_verified = 0, groups[MAX_GROUPS];
+	int i, j, g, m, best = -1, any_cpu_verified = 0, groups[MAX_GROUPS], *rows_of;
 	enum kaslr_status st;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&story, 0, sizeof(story));
 	rep->best = -1;
 	pgs = calloc(KASLR_MAX_CANDIDATES, sizeof(*pgs));
-	if (!pgs) {
+	/* The rows each CPU's Methods 1 and 2 went to (-1: none), for CPUs with the same registers. */
+	rows_of = regs && nr_cpus > 0 ? malloc(2 * (size_t)nr_cpus * sizeof(*rows_of)) : NULL;
+	if (!pgs || (regs && nr_cpus > 0 && !rows_of)) {
+		free(pgs);
+		free(rows_of);
 		set_err(ctx, "out of memory");
 		return KASLR_NOMEM;
 	}
+	for (i = 0; rows_of && i < 2 * nr_cpus; i++)
+		rows_of[i] = -1;
 
 	for (i = 0; i < nr_cpus && regs; i++) {
 		const struct kaslr_cpu_regs *r = &regs[i];
@@ -2224,16 +2457,18 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			if (same_paging_regs(&regs[j], r))
 				break;
 		if (j < i) {
-			int k, n = rep->nr_cand;
+			for (m = 0; m < 2; m++) {
+				int k = rows_of[2 * j + m];
 
-			for (k = 0; k < n; k++) {
-				if (rep->cand[k].cpu != regs[j].cpu || (rep->cand[k].method != KASLR_M_PAGETABLE &&
-									rep->cand[k].method != KASLR_M_IDT))
+				if (k < 0)
 					continue;
+				/* CPU j's row, counted once more for this CPU. */
 				c = rep->cand[k];
 				c.cpu = r->cpu;
+				c.count = 0;
 				pg = pgs[k];
 				rep_add(rep, pgs, &c, pg.levels ? &pg : NULL);
+				rows_of[2 * i + m] = k;
 				if (c.status != KASLR_OK)
 					story_method(&story, ctx, vml, &c, &pg);
 			}
@@ -2241,6 +2476,8 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 		}
 		/* Methods 1 and 2, in that order, each verified on its own. */
 		for (m = 0; m < 2; m++) {
+			struct kaslr_candidate *row;
+
 			if (!(methods & KASLR_METHOD_BIT(cpu_methods[m])))
 				continue;
 			memset(&pg, 0, sizeof(pg));
@@ -2248,13 +2485,16 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 								 : idt_one(ctx, vml, r, &c, &pg);
 			if (st == KASLR_NOMEM)
 				goto nomem;
-			rep_add(rep, pgs, &c, pg.levels ? &pg : NULL);
+			if ((row = rep_add(rep, pgs, &c, pg.levels ? &pg : NULL)))
+				rows_of[2 * i + m] = (int)(row - rep->cand);
 			if (st == KASLR_OK)
 				any_cpu_verified = 1;
 			else
 				story_method(&story, ctx, vml, &c, &pg);
 		}
 	}
+	free(rows_of);
+	rows_of = NULL;
 
 	/*
 	 * Methods 4 and 3 through each distinct verified answer (usually one;
@@ -2400,17 +2640,18 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 	rep->best = best;
 	for (i = 0; i < rep->nr_cand; i++) {
 		if (!verified(&rep->cand[i]))
-			continue;
-		if (same_values(&rep->cand[i], &rep->cand[best]))
-			rep->nr_agree++;
+			rep->nr_failed += rep->cand[i].count;
+		else if (same_values(&rep->cand[i], &rep->cand[best]))
+			rep->nr_agree += rep->cand[i].count;
 		else
-			rep->nr_disagree++;
+			rep->nr_disagree += rep->cand[i].count;
 	}
 	ctx->err[0] = '\0';
 	return KASLR_OK;
 
 nomem:
 	free(pgs);
+	free(rows_of);
 	set_err(ctx, "out of memory");
 	return KASLR_NOMEM;
 }

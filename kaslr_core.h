@@ -72,6 +72,9 @@ struct kaslr_range {
 
 #define KASLR_ERRLEN 512
 
+/* Relocation probes kept per vmlinux (struct kaslr_vmlinux.reloc). */
+#define KASLR_MAX_RELOC 24
+
 struct kaslr_ctx {
 	kaslr_read_phys_fn read_phys;
 	void *priv;
@@ -110,16 +113,19 @@ struct kaslr_vmlinux {
 	/* GNU build-id of the vmlinux as 40 lowercase hex digits, or "" if absent. */
 	char build_id[41];
 	/*
-	 * Relocation probe: link-time 64-bit pointers into the image, as stored
-	 * in the file (the first entries of sys_call_table, in .rodata).  KASLR
+	 * Relocation probes: 64-bit words of the image that hold link-time
+	 * addresses inside the image, as the file stores them (the first entries
+	 * of sys_call_table, then words sampled across .rodata).  KASLR
 	 * relocation (arch/x86/boot/compressed/misc.c:handle_relocations) adds
-	 * KERNELOFFSET to each, so in memory they read probe[i] + KERNELOFFSET.
-	 * This checks the offset itself: the banner alone only checks
-	 * phys_base + KERNELOFFSET.  nr_reloc_probe 0: no probe.
+	 * KERNELOFFSET to every such pointer, so in memory they read value +
+	 * KERNELOFFSET.  They check the offset itself: the banner alone only
+	 * checks phys_base + KERNELOFFSET.  nr_reloc 0: no probe.
 	 */
-	uint64_t reloc_probe_vaddr;
-	uint64_t reloc_probe[4];
-	int nr_reloc_probe;
+	struct kaslr_reloc_probe {
+		uint64_t vaddr;		/* link-time address of the word */
+		uint64_t value;		/* what the file holds there */
+	} reloc[KASLR_MAX_RELOC];
+	int nr_reloc;
 };
 
 /* Where a register value is known. */
@@ -171,14 +177,25 @@ enum {
 	KASLR_V_ALIGNED = 1 << 1,	/* offset 2 MiB aligned */
 	KASLR_V_WINDOW = 1 << 2,	/* _text + offset inside [START_KERNEL_MAP, +1 GiB) */
 	KASLR_V_PAGETABLE = 1 << 3,	/* page tables map the banner where phys_base says */
-	KASLR_V_VMCOREINFO = 1 << 4,	/* in-RAM vmcoreinfo agrees */
+	KASLR_V_VMCOREINFO = 1 << 4,	/* the kernel's own vmcoreinfo (in RAM) agrees */
 	KASLR_V_RELOC = 1 << 5,		/* relocated pointers in the image read link value + offset */
 };
+
+/* CPUs a candidate's CPU set can name; more are counted (count) but not named. */
+#define KASLR_CPUSET_MAX 1024
 
 /* One candidate answer and its evidence. */
 struct kaslr_candidate {
 	enum kaslr_method method;
-	int cpu;			/* -1 when no CPU was involved */
+	int cpu;			/* -1 when no CPU was involved; else the first CPU */
+	/*
+	 * How many times the search found exactly this candidate: for Methods
+	 * 1 and 2, every CPU whose registers gave it (kaslr_find keeps one row
+	 * for all of them, so 512 idle vCPUs on init_top_pgt are one row with
+	 * count 512); 1 otherwise.  Agreement counts weigh candidates by it.
+	 */
+	int count;
+	uint64_t cpu_set[KASLR_CPUSET_MAX / 64];	/* the CPUs of count, bit per CPU */
 	uint64_t pgd_paddr;		/* table used, 0 if none */
 	int levels;
 	uint64_t kernel_offset;		/* KERNELOFFSET */
@@ -270,10 +287,32 @@ enum kaslr_status kaslr_from_idt(struct kaslr_ctx *ctx, const struct kaslr_vmlin
  * vml->banner byte for byte.  When @pg is not NULL the banner's virtual
  * address must also translate to that physical address.
  *
- * @returns KASLR_OK when banner, alignment and window all pass.
+ * The banner proves only phys_base + KERNELOFFSET.  The offset itself
+ * must be proven too, by one of: the relocation probes (and idt_table's
+ * gate 0) reading link value + offset, page tables (@pg) mapping the
+ * banner's VA, or KASLR_V_VMCOREINFO set by the caller (the values are
+ * the kernel's own vmcoreinfo).  Probes that disagree refuse the values.
+ *
+ * @returns KASLR_OK when banner, alignment, window and the offset itself
+ * all pass.
  */
 enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			       const struct kaslr_paging *pg, struct kaslr_candidate *cand);
+
+/**
+ * kaslr_verify_given - verify values that no method found (given by hand)
+ *
+ * kaslr_verify without page tables, after reading the kernel's own
+ * vmcoreinfo in RAM through the values: when it agrees (KERNELOFFSET,
+ * NUMBER(phys_base), OSRELEASE, BUILD-ID) it proves the split of offset and
+ * phys_base (KASLR_V_VMCOREINFO); when its KERNELOFFSET or phys_base
+ * disagrees, the values are refused whatever else passes.
+ *
+ * @returns KASLR_OK when verified (cand->status equal), else KASLR_NOTFOUND
+ * with ctx->err saying why.
+ */
+enum kaslr_status kaslr_verify_given(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				     struct kaslr_candidate *cand);
 
 /**
  * kaslr_vmci_read_ram - read the kernel's own vmcoreinfo text through a candidate
@@ -356,14 +395,23 @@ enum kaslr_status kaslr_ptscan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 
 /* ---- driver (kaslr_core.c) ------------------------------------------ */
 
+/*
+ * Distinct candidates kept per search.  Candidates equal in every respect
+ * but the CPU share one row (struct kaslr_candidate.count), so this bounds
+ * distinct evidence, not CPUs; beyond it, a candidate joins a kept row of
+ * the same method and values, or is counted in nr_unrecorded.
+ */
 #define KASLR_MAX_CANDIDATES 256
 
 struct kaslr_report {
 	struct kaslr_candidate cand[KASLR_MAX_CANDIDATES];
 	int nr_cand;
 	int best;			/* index of the chosen candidate, -1 if none */
+	/* Weighed by count: every CPU counts once. */
 	int nr_agree;			/* verified candidates that equal the chosen one */
 	int nr_disagree;		/* verified candidates that differ from it */
+	int nr_failed;			/* candidates that did not verify */
+	int nr_unrecorded;		/* candidates with no row (a full table): in no count above */
 	struct kaslr_vmci_copy vmci[8];
 	int nr_vmci;
 };
@@ -392,6 +440,12 @@ struct kaslr_report {
 enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			     const struct kaslr_cpu_regs *regs, int nr_cpus, unsigned methods,
 			     struct kaslr_report *rep);
+
+/**
+ * kaslr_cpus_text - a candidate's CPUs as a list of ranges ("0-3,7", "-" for none)
+ * @returns @buf.  A list that does not fit ends in "...".
+ */
+const char *kaslr_cpus_text(const struct kaslr_candidate *c, char *buf, size_t size);
 
 /* Short names, for output and -m. */
 const char *kaslr_method_name(enum kaslr_method m);

@@ -11,6 +11,7 @@
  */
 #include "defs.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -279,9 +280,9 @@ print_evidence(struct kaslr_session *s)
 	fprintf(fp, "\n  #  METHOD      CPU  PGD               KERNELOFFSET      PHYS_BASE         STATUS    CHECKS\n");
 	for (i = 0; i < s->rep.nr_cand; i++) {
 		struct kaslr_candidate *c = &s->rep.cand[i];
-		char cpu[8], pgd[20], ko[20], pb[20];
+		char cpu[48], pgd[20], ko[20], pb[20];
 
-		snprintf(cpu, sizeof(cpu), c->cpu >= 0 ? "%d" : "-", c->cpu);
+		kaslr_cpus_text(c, cpu, sizeof(cpu));
 		snprintf(pgd, sizeof(pgd), c->pgd_paddr ? "%" PRIx64 : "-", c->pgd_paddr);
 		if (c->status == KASLR_OK) {
 			snprintf(ko, sizeof(ko), "%" PRIx64, c->kernel_offset);
@@ -327,8 +328,9 @@ print_result(struct kaslr_session *s)
 	else
 		fprintf(fp, "     REGISTERS: none\n");
 	if (c->cpu >= 0)
-		fprintf(fp, "        METHOD: %s (cpu %d; %d of %d verified candidates agree)\n",
-			kaslr_method_name(c->method), c->cpu, s->rep.nr_agree,
+		fprintf(fp, "        METHOD: %s (cpu%s %s; %d of %d verified candidates agree)\n",
+			kaslr_method_name(c->method), c->count > 1 ? "s" : "",
+			kaslr_cpus_text(c, buf, sizeof(buf)), s->rep.nr_agree,
 			s->rep.nr_agree + s->rep.nr_disagree);
 	else
 		fprintf(fp, "        METHOD: %s (%d of %d verified candidates agree)\n",
@@ -754,10 +756,11 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 
 /* ---- "kaslr -D" / "kaslr -w" ---------------------------------------- */
 
+/* -D prints the text to fp (its source on stderr); -w FILE writes it whole or not at all. */
 static void
-write_vmcoreinfo(struct kaslr_session *s, FILE *out, const char *outname, int rebuild)
+write_vmcoreinfo(struct kaslr_session *s, const char *outname, int rebuild)
 {
-	char *text = NULL, source[KASLR_ERRLEN];
+	char *text = NULL, source[KASLR_ERRLEN], err[KASLR_ERRLEN];
 
 	if (kaslr_vmci_crash_text(&s->ctx, &s->vml, s->dinfo.notes, s->dinfo.notes_len,
 				  &s->rep.cand[s->rep.best], rebuild, &text, source,
@@ -765,14 +768,24 @@ write_vmcoreinfo(struct kaslr_session *s, FILE *out, const char *outname, int re
 		error(INFO, "%s\n", source);
 		return;
 	}
-	fputs(text, out);
-	fprintf(outname ? fp : stderr, "%s%svmcoreinfo: %s\n", outname ? outname : "",
-		outname ? ": " : "", source);
+	if (!outname) {
+		fputs(text, fp);
+		fprintf(stderr, "vmcoreinfo: %s\n", source);
+	} else if (kaslr_write_text_file(outname, text, err, sizeof(err)) < 0) {
+		error(INFO, "%s\n", err);
+	} else {
+		fprintf(fp, "%s: vmcoreinfo: %s\n", outname, source);
+	}
 	free(text);
 }
 
 /* ---- the command ------------------------------------------------------ */
 
+/*
+ * A hex value, optionally "0x"-prefixed and "-"-signed, that fits 64 bits:
+ * "-5e00000" is -0x5e00000; "ffffffffa2200000" (64-bit two's complement,
+ * as crash prints phys_base) is taken as it is.
+ */
 static int
 parse_signed(const char *s, int64_t *val_ret)
 {
@@ -784,12 +797,50 @@ parse_signed(const char *s, int64_t *val_ret)
 		neg = 1;
 		s++;
 	}
-	errno = 0;
-	v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 16);
-	if (errno || end == s || *end)
+	if (!isxdigit((unsigned char)*s))
 		return -1;
-	*val_ret = neg ? -(int64_t)v : (int64_t)v;
+	errno = 0;
+	v = strtoull(s, &end, 16);	/* base 16 takes an optional 0x itself */
+	if (errno || end == s || *end || (neg && v > (uint64_t)INT64_MAX + 1))
+		return -1;
+	*val_ret = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
+}
+
+/*
+ * "kaslr -r OFFSET -PHYS_BASE": getopt would take "-5e00000" for options.
+ * Take the operands that follow -r out of args[] before getopt runs (both
+ * "-r 13800000 -5e00000" and "-r -- 13800000 -5e00000" work).  @returns
+ * how many were taken (0..2); @ops_ret holds them.
+ */
+static int
+take_r_operands(const char *ops_ret[2])
+{
+	int i, j, n = 0;
+	int64_t v;
+
+	for (i = 1; i < argcnt && strcmp(args[i], "--"); i++)
+		if (!strcmp(args[i], "-r"))
+			break;
+	if (i >= argcnt || strcmp(args[i], "-r"))
+		return 0;
+	j = i + 1;
+	if (j < argcnt && !strcmp(args[j], "--"))
+		j++;
+	while (n < 2 && j + n < argcnt && parse_signed(args[j + n], &v) == 0) {
+		ops_ret[n] = args[j + n];
+		n++;
+	}
+	/* Close the gap: "--" too, when it only separated the operands. */
+	if (n || j > i + 1) {
+		int from = n ? j + n : j, to = i + 1;
+
+		while (from < argcnt)
+			args[to++] = args[from++];
+		argcnt = to;
+		args[argcnt] = NULL;
+	}
+	return n;
 }
 
 /*
@@ -818,12 +869,14 @@ vmlinux_mismatch(struct kaslr_session *s)
 static void
 cmd_kaslr(void)
 {
-	int c, cflag = 0, vflag = 0, rflag = 0, Dflag = 0, Rflag = 0;
+	int c, cflag = 0, vflag = 0, rflag = 0, Dflag = 0, Rflag = 0, nops;
 	char *wfile = NULL;
+	const char *ops[2] = { NULL, NULL };
 	unsigned methods = KASLR_METHODS_ALL;
 	struct kaslr_session *s;
 	enum kaslr_status st_;
 
+	nops = take_r_operands(ops);
 	while ((c = getopt(argcnt, args, "cvrDRw:m:V")) != EOF) {
 		switch (c) {
 		case 'c':
@@ -863,7 +916,13 @@ cmd_kaslr(void)
 			break;
 		}
 	}
-	if (argerrs || (!rflag && args[optind]) || argcnt - optind > 2 || (Rflag && !Dflag && !wfile))
+	/* Anything left over is an operand -r did not take: a bad value, or one too many. */
+	if (!argerrs && rflag && args[optind]) {
+		error(INFO, "\"%s\": OFFSET and PHYS_BASE are at most two hex numbers (PHYS_BASE may "
+			    "start with -)\n", args[optind]);
+		return;
+	}
+	if (argerrs || args[optind] || (Rflag && !Dflag && !wfile))
 		cmd_usage(pc->curcmd, SYNOPSIS);
 
 	if (!(s = session_open()))
@@ -875,48 +934,47 @@ cmd_kaslr(void)
 		return;
 	}
 
-	if (rflag && args[optind]) {
-		/* Manual values: verified exactly like found ones. */
+	if (rflag && nops) {
+		/* Manual values: verified like found ones, and against the kernel's own vmcoreinfo. */
 		struct kaslr_candidate *m = &s->rep.cand[0];
 		int64_t ko, pb = 0;
+		int levels = 0;
 
 		memset(&s->rep, 0, sizeof(s->rep));
-		if (parse_signed(args[optind], &ko) < 0 ||
-		    (args[optind + 1] && parse_signed(args[optind + 1], &pb) < 0)) {
-			error(INFO, "OFFSET and PHYS_BASE are hex numbers (PHYS_BASE may start with -)\n");
-			session_free(s);
-			return;
-		}
-		if (!args[optind + 1]) {
+		parse_signed(ops[0], &ko);	/* take_r_operands parsed both already */
+		if (nops > 1) {
+			parse_signed(ops[1], &pb);
+		} else {
 			/* No phys_base given: take what the methods say, if they agree on the offset. */
 			if (kaslr_find(&s->ctx, &s->vml, s->regs, s->nr_cpus, methods, &s->rep) ==
 				    KASLR_OK &&
-			    s->rep.cand[s->rep.best].kernel_offset == (uint64_t)ko)
+			    s->rep.cand[s->rep.best].kernel_offset == (uint64_t)ko) {
 				pb = s->rep.cand[s->rep.best].phys_base;
-			else
+				levels = s->rep.cand[s->rep.best].levels;
+			} else {
 				pb = (int64_t)machdep->machspec->phys_base;
+			}
 			memset(&s->rep, 0, sizeof(s->rep));
 		}
 		m->method = KASLR_M_MANUAL;
 		m->cpu = -1;
 		m->kernel_offset = (uint64_t)ko;
 		m->phys_base = pb;
-		m->levels = 4;
+		/* Paging levels unknown (0): the repair reads the kernel's own __pgtable_l5_enabled. */
+		m->levels = levels;
 		s->rep.nr_cand = 1;
 		s->rep.best = 0;
 		s->rep.nr_agree = 1;
-		if (kaslr_verify(&s->ctx, &s->vml, NULL, m) != KASLR_OK) {
+		if (kaslr_verify_given(&s->ctx, &s->vml, m) != KASLR_OK) {
 			error(INFO, "KERNELOFFSET %" PRIx64 " with phys_base %" PRIx64
 				    " does not verify: %s\n", (uint64_t)ko, (uint64_t)pb, s->ctx.err);
 			session_free(s);
 			return;
 		}
-		m->status = KASLR_OK;
 		kaslr_repair(s, m->kernel_offset, m->phys_base, "given by hand, verified");
 		session_free(s);
 		return;
 	}
-
 	st_ = kaslr_find(&s->ctx, &s->vml, s->regs, s->nr_cpus, methods, &s->rep);
 	if (vflag)
 		print_cpu_table(s);
@@ -940,16 +998,9 @@ cmd_kaslr(void)
 
 	if (Dflag || wfile) {
 		if (Dflag)
-			write_vmcoreinfo(s, fp, NULL, Rflag);
-		if (wfile) {
-			FILE *out = fopen(wfile, "w");
-			if (!out) {
-				error(INFO, "cannot write %s: %s\n", wfile, strerror(errno));
-			} else {
-				write_vmcoreinfo(s, out, wfile, Rflag);
-				fclose(out);
-			}
-		}
+			write_vmcoreinfo(s, NULL, Rflag);
+		if (wfile)
+			write_vmcoreinfo(s, wfile, Rflag);
 		session_free(s);
 		return;
 	}

@@ -439,8 +439,8 @@ print_json(const struct run *r)
 	for (i = 0, k = 0; b && i < NR_CHECKS; i++)
 		if (b->checks & check_names[i].bit)
 			fprintf(f, "%s\"%s\"", k++ ? ", " : "", check_names[i].key);
-	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d", rep ? rep->nr_agree : 0,
-		rep ? rep->nr_disagree : 0);
+	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d,\n  \"failed\": %d", rep ? rep->nr_agree : 0,
+		rep ? rep->nr_disagree : 0, rep ? rep->nr_failed : 0);
 	fputs(",\n  \"candidates\": [", f);
 	for (k = 0; rep && k < rep->nr_cand; k++) {
 		const struct kaslr_candidate *c = &rep->cand[k];
@@ -451,6 +451,8 @@ print_json(const struct run *r)
 			fprintf(f, "%d", c->cpu);
 		else
 			fputs("null", f);
+		fprintf(f, ", \"count\": %d, \"cpus\": ", c->count);
+		json_str(f, c->cpu >= 0 ? kaslr_cpus_text(c, cmd, sizeof(cmd)) : NULL);
 		fputs(", \"pgd\": ", f);
 		if (c->pgd_paddr)
 			json_hex(f, c->pgd_paddr);
@@ -537,12 +539,9 @@ print_candidates(const struct kaslr_report *rep)
 	       "OFFSET", "PHYS_BASE", "STATUS", "CHECKS", "NOTE");
 	for (k = 0; k < rep->nr_cand; k++) {
 		const struct kaslr_candidate *c = &rep->cand[k];
-		char cpu[12], pgd[20], ck[128];
+		char cpu[48], pgd[20], ck[128];
 
-		if (c->cpu >= 0)
-			snprintf(cpu, sizeof(cpu), "%d", c->cpu);
-		else
-			snprintf(cpu, sizeof(cpu), "-");
+		kaslr_cpus_text(c, cpu, sizeof(cpu));
 		if (c->pgd_paddr)
 			snprintf(pgd, sizeof(pgd), "%" PRIx64, c->pgd_paddr);
 		else
@@ -603,13 +602,13 @@ print_human(const struct run *r, int verbose)
 	}
 	n = rep->nr_agree + rep->nr_disagree;
 	if (b->cpu >= 0)
-		printf("  method: %s (cpu %d, agreed by %d of %d verified candidates", kaslr_method_name(b->method),
-		       b->cpu, rep->nr_agree, n);
+		printf("  method: %s (cpu%s %s, agreed by %d of %d verified candidates", kaslr_method_name(b->method),
+		       b->count > 1 ? "s" : "", kaslr_cpus_text(b, cmd, sizeof(cmd)), rep->nr_agree, n);
 	else
 		printf("  method: %s (agreed by %d of %d verified candidates", kaslr_method_name(b->method),
 		       rep->nr_agree, n);
-	if (rep->nr_cand > n)
-		printf("; %d other%s failed%s", rep->nr_cand - n, rep->nr_cand - n == 1 ? "" : "s",
+	if (rep->nr_failed)
+		printf("; %d other%s failed%s", rep->nr_failed, rep->nr_failed == 1 ? "" : "s",
 		       verbose ? "" : ", -v shows why");
 	printf(")\n");
 	printf("  KERNELOFFSET: 0x%" PRIx64 "\n", b->kernel_offset);
@@ -637,12 +636,17 @@ print_human(const struct run *r, int verbose)
 
 /* ==== --vmcoreinfo FILE ================================================ */
 
-/* The in-RAM text of a verified copy with the result's values; NULL if none. */
+/*
+ * The in-RAM text of a verified copy that agrees with the result
+ * (kaslr_vmci_agrees); NULL if none, @why_ret then says why the last one
+ * read was passed over.
+ */
 static char *
-ram_vmcoreinfo(struct run *r, const struct kaslr_candidate *b, uint64_t *paddr_ret)
+ram_vmcoreinfo(struct run *r, const struct kaslr_candidate *b, uint64_t *paddr_ret, char *why,
+	       size_t whylen)
 {
 	const struct kaslr_report *rep = r->rep;
-	char *text = NULL;
+	char *text = NULL, one[KASLR_ERRLEN];
 	int k;
 
 	for (k = 0; k < rep->nr_vmci; k++) {
@@ -667,15 +671,27 @@ ram_vmcoreinfo(struct run *r, const struct kaslr_candidate *b, uint64_t *paddr_r
 		}
 		if (got == v->len) {
 			text[strnlen(text, v->len)] = '\0';
-			*paddr_ret = v->paddr;
-			return text;
+			if (kaslr_vmci_agrees(text, strlen(text), r->vml.osrelease, r->vml.build_id, b->kernel_offset,
+					      b->phys_base, one, sizeof(one)) > 0) {
+				*paddr_ret = v->paddr;
+				return text;
+			}
+			snprintf(why, whylen, "the copy at 0x%" PRIx64 " is not this kernel's: %.400s", v->paddr, one);
 		}
 		free(text);
 		text = NULL;
 	}
-	if (kaslr_vmci_read_ram(&r->ctx, &r->vml, NULL, b->kernel_offset, b->phys_base, &text, paddr_ret) ==
-	    KASLR_OK)
+	if (kaslr_vmci_read_ram(&r->ctx, &r->vml, NULL, b->kernel_offset, b->phys_base, &text, paddr_ret) !=
+	    KASLR_OK) {
+		if (!*why)
+			snprintf(why, whylen, "no in-RAM copy found");
+		return NULL;
+	}
+	if (kaslr_vmci_agrees(text, strlen(text), r->vml.osrelease, r->vml.build_id, b->kernel_offset, b->phys_base,
+			      one, sizeof(one)) > 0)
 		return text;
+	snprintf(why, whylen, "the copy at 0x%" PRIx64 " is not this kernel's: %.400s", *paddr_ret, one);
+	free(text);
 	return NULL;
 }
 
@@ -685,16 +701,15 @@ write_vmcoreinfo(struct run *r, const char *path)
 {
 	const struct kaslr_candidate *b = best_cand(r);
 	struct kaslr_vmci v = { 0 };
-	char *text;
+	char *text, why[KASLR_ERRLEN] = "", err[KASLR_ERRLEN];
 	uint64_t paddr = 0;
-	FILE *f;
 	int from_ram = 0, ok;
 
 	if (!b) {
 		fprintf(stderr, PROG ": not writing %s: no verified result to describe\n", path);
 		return -1;
 	}
-	if ((text = ram_vmcoreinfo(r, b, &paddr))) {
+	if ((text = ram_vmcoreinfo(r, b, &paddr, why, sizeof(why)))) {
 		from_ram = 1;
 	} else {
 		// The keys crash, makedumpfile -i and drgn --vmcoreinfo need to
@@ -718,25 +733,17 @@ write_vmcoreinfo(struct run *r, const char *path)
 			return -1;
 		}
 	}
-	if (!(f = fopen(path, "w"))) {
-		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+	if (kaslr_write_text_file(path, text, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		free(text);
 		return -1;
 	}
-	fputs(text, f);
-	if (*text && text[strlen(text) - 1] != '\n')
-		fputc('\n', f);
 	free(text);
-	if (fclose(f) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	if (from_ram)
 		fprintf(stderr, PROG ": wrote %s: the kernel's own vmcoreinfo, read from RAM at 0x%" PRIx64 "\n",
 			path, paddr);
 	else
-		fprintf(stderr, PROG ": wrote %s: a minimal vmcoreinfo built from the result (no in-RAM copy "
-			"found)\n", path);
+		fprintf(stderr, PROG ": wrote %s: a minimal vmcoreinfo built from the result (%s)\n", path, why);
 	return 0;
 }
 

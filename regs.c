@@ -83,6 +83,19 @@ enum kaslr_status kaslr_regs_from_qemu_cpustate(const void *desc, size_t len, in
 	return KASLR_OK;
 }
 
+/*
+ * kaslr_qemu_note_descsz - see regs.h.  The header is 12 bytes, then the
+ * name "QEMU\0" padded to 8, then the descriptor.
+ */
+size_t kaslr_qemu_note_descsz(const void *desc)
+{
+	const unsigned char *name = (const unsigned char *)desc - 8, *hdr = name - 12;
+
+	if (get_le32(hdr) != 5 || memcmp(name, "QEMU", 5))
+		return 0;
+	return get_le32(hdr + 4);
+}
+
 /* Does the note name (namesz bytes, NUL included or not) equal @want? */
 static int note_name_is(const unsigned char *name, uint32_t namesz, const char *want)
 {
@@ -195,13 +208,15 @@ regs_qemu_states(int nr, QEMUCPUState *(*get)(int), struct kaslr_cpu_regs *regs,
 
 	for (cpu = 0; cpu < nr && n < max; cpu++) {
 		QEMUCPUState *qs = get(cpu);
+		size_t len;
 
 		if (!qs)
 			continue;
-		/* The state sits in the dump's note buffer, qs->size bytes long. */
-		if (kaslr_regs_from_qemu_cpustate(qs, qs->size < KASLR_QEMU_CPUSTATE_SIZE ?
-						  qs->size : KASLR_QEMU_CPUSTATE_SIZE,
-						  cpu, &regs[n]) == KASLR_OK)
+		/* No further than the note (the decoder also stops at the state's own size). */
+		len = kaslr_qemu_note_descsz(qs);
+		if (len > KASLR_QEMU_CPUSTATE_SIZE)
+			len = KASLR_QEMU_CPUSTATE_SIZE;
+		if (kaslr_regs_from_qemu_cpustate(qs, len, cpu, &regs[n]) == KASLR_OK)
 			n++;
 	}
 	*nr_ret = n;

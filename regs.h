@@ -23,6 +23,18 @@ struct kaslr_notes_info {
 };
 
 /**
+ * kaslr_qemu_note_descsz - the real size of the "QEMU" note whose descriptor is at @desc
+ *
+ * For a descriptor inside a note buffer that holds its note header (crash's
+ * kdump_get_qemucpustate() hands out such pointers): the n_descsz of the
+ * header right before it.  The state's own size field is the dump's claim,
+ * not a bound on what may be read.
+ *
+ * @returns n_descsz, or 0 when no "QEMU" note header precedes @desc.
+ */
+size_t kaslr_qemu_note_descsz(const void *desc);
+
+/**
  * kaslr_regs_from_qemu_cpustate - decode one "QEMU" note descriptor
  * @desc: note descriptor (QEMUCPUState)
  * @len:  its length

@@ -243,14 +243,12 @@ static const struct kaslr_typeinfo_ops crash_typeinfo_ops = {
 	.skipped = crash_ti_skipped,
 };
 
-/* Source 1, when its KERNELOFFSET agrees with the verified one; else *why says why not. */
+/* Source 1, when it agrees with the verified answer (kaslr_vmci_agrees); else *why says why not. */
 static char *
-vmci_from_dump_note(const void *notes, size_t notes_len, const struct kaslr_candidate *cand,
-		    char *why, size_t whylen)
+vmci_from_dump_note(const void *notes, size_t notes_len, const struct kaslr_vmlinux *vml,
+		    const struct kaslr_candidate *cand, char *why, size_t whylen)
 {
-	struct kaslr_vmci v;
-	char *text = NULL, err[KASLR_ERRLEN];
-	uint64_t ko;
+	char *text = NULL, one[KASLR_ERRLEN];
 
 	switch (kaslr_vmci_from_notes(notes, notes_len, &text)) {
 	case KASLR_OK:
@@ -262,19 +260,12 @@ vmci_from_dump_note(const void *notes, size_t notes_len, const struct kaslr_cand
 		snprintf(why, whylen, "the dump's note segment is unreadable");
 		return NULL;
 	}
-	if (kaslr_vmci_parse(text, strlen(text), &v, err, sizeof(err)) != KASLR_OK) {
-		snprintf(why, whylen, "the dump's VMCOREINFO note is corrupt (%.200s)", err);
+	if (kaslr_vmci_agrees(text, strlen(text), vml->osrelease, vml->build_id, cand->kernel_offset,
+			      cand->phys_base, one, sizeof(one)) <= 0) {
+		snprintf(why, whylen, "the dump's VMCOREINFO note is not this kernel's: %.300s", one);
 		free(text);
 		return NULL;
 	}
-	if (!kaslr_vmci_kernel_offset(&v, &ko) && ko != cand->kernel_offset) {
-		snprintf(why, whylen, "the dump's VMCOREINFO note says KERNELOFFSET=%" PRIx64
-			 ", not the verified %" PRIx64, ko, cand->kernel_offset);
-		kaslr_vmci_free(&v);
-		free(text);
-		return NULL;
-	}
-	kaslr_vmci_free(&v);
 	return text;
 }
 
@@ -292,19 +283,28 @@ kaslr_vmci_crash_text(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, co
 
 	*text_ret = NULL;
 	if (!force_rebuild) {
-		if ((*text_ret = vmci_from_dump_note(notes, notes_len, cand, why1, sizeof(why1)))) {
+		if ((*text_ret = vmci_from_dump_note(notes, notes_len, vml, cand, why1, sizeof(why1)))) {
 			snprintf(source, sourcelen, "the dump's own VMCOREINFO note");
 			return KASLR_OK;
 		}
 		st_ = kaslr_vmci_read_ram(ctx, vml, NULL, cand->kernel_offset, cand->phys_base, text_ret,
 					  &paddr);
-		if (st_ == KASLR_OK) {
+		if (st_ == KASLR_OK &&
+		    kaslr_vmci_agrees(*text_ret, strlen(*text_ret), vml->osrelease, vml->build_id,
+				      cand->kernel_offset, cand->phys_base, err, sizeof(err)) > 0) {
 			snprintf(source, sourcelen, "the kernel's own copy in RAM at physical %" PRIx64
 				 " (%s)", paddr, why1);
 			return KASLR_OK;
 		}
-		snprintf(why2, sizeof(why2), "no readable copy in RAM: %.300s",
-			 ctx->err[0] ? ctx->err : kaslr_status_name(st_));
+		if (st_ == KASLR_OK) {
+			snprintf(why2, sizeof(why2), "the copy in RAM at physical %" PRIx64 " is not this "
+				 "kernel's: %.300s", paddr, err);
+			free(*text_ret);
+			*text_ret = NULL;
+		} else {
+			snprintf(why2, sizeof(why2), "no readable copy in RAM: %.300s",
+				 ctx->err[0] ? ctx->err : kaslr_status_name(st_));
+		}
 	}
 
 	memset(&in, 0, sizeof(in));

@@ -23,13 +23,16 @@
  * @source, @sourcelen: one line saying where the text came from, or on
  *             failure why there is none
  *
- * Sources, first that works: (1) the dump's own VMCOREINFO note, unless
- * its KERNELOFFSET contradicts @cand; (2) the kernel's copy in RAM
- * (kaslr_vmci_read_ram); (3) a rebuild from the vmlinux's debug
+ * Sources, first that works: (1) the dump's own VMCOREINFO note and (2)
+ * the kernel's copy in RAM (kaslr_vmci_read_ram), each only when it agrees
+ * with @cand and the vmlinux (kaslr_vmci_agrees: KERNELOFFSET,
+ * NUMBER(phys_base), OSRELEASE, BUILD-ID), so a wrong note is never passed
+ * on as the kernel's own; (3) a rebuild from the vmlinux's debug
  * information through crash's symbol and type functions
- * (kaslr_vmci_rebuild).  Works in --minimal mode and in a session crash
- * placed wrongly: symbol values are taken back to link time and memory is
- * read physically through @cand, never through crash's translation.
+ * (kaslr_vmci_rebuild).  @source says why (1) and (2) were passed over.
+ * Works in --minimal mode and in a session crash placed wrongly: symbol
+ * values are taken back to link time and memory is read physically
+ * through @cand, never through crash's translation.
  *
  * @returns KASLR_OK, or the rebuild's status.
  */

@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmcoreinfo.h"
 
@@ -242,6 +245,94 @@ int kaslr_vmci_number(const struct kaslr_vmci *vmci, const char *name, int64_t *
 	if ((size_t)snprintf(key, sizeof(key), "NUMBER(%s)", name) >= sizeof(key))
 		return -1;
 	return parse_signed(kaslr_vmci_get(vmci, key), val_ret);
+}
+
+/* write(2) all of @buf, retrying short writes; -1 with errno set on failure. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int kaslr_write_text_file(const char *path, const char *text, char *err, size_t errlen)
+{
+	size_t len = strlen(text), n = strlen(path);
+	char *tmp = malloc(n + 16);
+	int fd = -1, e = 0;
+
+	if (!tmp) {
+		vmci_seterr(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		vmci_seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 ||
+	    (len && text[len - 1] != '\n' && write_all(fd, "\n", 1) < 0) || fsync(fd) < 0)
+		e = errno ? errno : EIO;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		vmci_seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+int kaslr_vmci_agrees(const char *text, size_t len, const char *osrelease, const char *build_id,
+		      uint64_t kernel_offset, int64_t phys_base, char *why, size_t whylen)
+{
+	struct kaslr_vmci v;
+	char err[KASLR_ERRLEN];
+	const char *rel, *id;
+	uint64_t ko;
+	int64_t pb;
+	int ok = 0;
+
+	if (kaslr_vmci_parse(text, len, &v, err, sizeof(err)) != KASLR_OK) {
+		vmci_seterr(why, whylen, "it does not parse (%.200s)", err);
+		return 0;
+	}
+	rel = kaslr_vmci_get(&v, "OSRELEASE");
+	id = kaslr_vmci_get(&v, "BUILD-ID");
+	if (!rel || strcmp(rel, osrelease))
+		vmci_seterr(why, whylen, "its OSRELEASE is %.80s, the vmlinux is %.80s", rel ? rel : "missing",
+			    osrelease);
+	else if (id && build_id && *build_id && strcasecmp(id, build_id))
+		vmci_seterr(why, whylen, "its BUILD-ID %.48s is not the vmlinux's %.48s", id, build_id);
+	else if (kaslr_vmci_kernel_offset(&v, &ko) ? kernel_offset != 0 : ko != kernel_offset)
+		ok = -1, vmci_seterr(why, whylen, "its KERNELOFFSET is %s, not %" PRIx64,
+				     kaslr_vmci_get(&v, "KERNELOFFSET") ? kaslr_vmci_get(&v, "KERNELOFFSET") : "missing",
+				     kernel_offset);
+	else if (!kaslr_vmci_phys_base(&v, &pb) && pb != phys_base)
+		ok = -1, vmci_seterr(why, whylen, "its NUMBER(phys_base) is %" PRId64 ", not %" PRId64,
+				     pb, phys_base);
+	else
+		ok = 1;
+	kaslr_vmci_free(&v);
+	return ok;
 }
 
 /* ---- building ---- */

@@ -50,6 +50,39 @@ int kaslr_vmci_symbol(const struct kaslr_vmci *vmci, const char *name, uint64_t 
 /* NUMBER(name) (signed decimal) -> @val_ret; @returns 0, or -1. */
 int kaslr_vmci_number(const struct kaslr_vmci *vmci, const char *name, int64_t *val_ret);
 
+/**
+ * kaslr_write_text_file - write @text (a newline added if missing) to @path, all or nothing
+ * @err, @errlen: one line on failure
+ *
+ * Writes a temporary file beside @path, syncs it and renames it over
+ * @path: a reader never sees half a file, and a failure (a full disk)
+ * leaves neither @path changed nor the temporary behind.
+ *
+ * @returns 0, or -1.
+ */
+int kaslr_write_text_file(const char *path, const char *text, char *err, size_t errlen);
+
+/**
+ * kaslr_vmci_agrees - is this vmcoreinfo the one of this kernel at these values?
+ * @text, @len:     vmcoreinfo text (a dump's note, or a copy found in RAM)
+ * @osrelease:      the vmlinux's release
+ * @build_id:       the vmlinux's GNU build-id in hex, or "" when it has none
+ * @kernel_offset, @phys_base: the verified answer
+ * @why, @whylen:   on 0, which key disagrees and how
+ *
+ * A copy is emitted as "the kernel's own" only if it agrees: OSRELEASE
+ * equal, BUILD-ID equal where both have one (the kernel writes it since
+ * 5.9), KERNELOFFSET equal (absent only for offset 0: kernels before 3.14
+ * write none), NUMBER(phys_base) equal where present (x86_64 writes it
+ * since 4.10).  A note that is present but wrong (Hyper-V writes a
+ * fabricated one, drgn issue #350) fails here.
+ *
+ * @returns 1 agrees; 0 another kernel's (release, build-id) or unparsable;
+ * -1 this kernel's, with another KERNELOFFSET or phys_base.
+ */
+int kaslr_vmci_agrees(const char *text, size_t len, const char *osrelease, const char *build_id,
+		      uint64_t kernel_offset, int64_t phys_base, char *why, size_t whylen);
+
 /* ---- building a note (kaslr -D) ---- */
 
 /* Append lines in the kernel's formats; each returns 0 or -1 (no memory). */

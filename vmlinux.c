@@ -42,6 +42,7 @@ enum slot {
 	S_PTI_INIT,		/* pti_init: 4.15+ */
 	S_KAISER_INIT,		/* kaiser_init: the 4.4/4.9 stable backports of PTI */
 	S_SYS_CALL_TABLE,	/* relocation probe: a .rodata array of text pointers */
+	S_END,			/* _end: where the image ends (the probes' range) */
 	S_COUNT
 };
 
@@ -61,6 +62,7 @@ static const char *const slot_names[S_COUNT] = {
 	[S_PTI_INIT] = "pti_init",
 	[S_KAISER_INIT] = "kaiser_init",
 	[S_SYS_CALL_TABLE] = "sys_call_table",
+	[S_END] = "_end",
 };
 
 struct found {
@@ -297,17 +299,48 @@ read_banner(struct elf_file *ef, const char *path, const GElf_Sym *sym, struct k
 	return KASLR_OK;
 }
 
+/* Little-endian 64-bit word (the vmlinux is x86_64 whatever the host is). */
+static uint64_t
+le64_at(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int b;
+
+	for (b = 7; b >= 0; b--)
+		v = v << 8 | p[b];
+	return v;
+}
+
+static void
+probe_add(struct kaslr_vmlinux *vml, uint64_t vaddr, uint64_t value)
+{
+	if (vml->nr_reloc < KASLR_MAX_RELOC) {
+		vml->reloc[vml->nr_reloc].vaddr = vaddr;
+		vml->reloc[vml->nr_reloc].value = value;
+		vml->nr_reloc++;
+	}
+}
+
+/* Entries of sys_call_table taken as probes (the rest comes from .rodata). */
+#define SYSCALL_PROBES	4
+/* .rodata is sampled in this many evenly spaced windows, one probe per window. */
+#define RODATA_WINDOWS	(KASLR_MAX_RELOC - SYSCALL_PROBES)
+#define RODATA_WINDOW	4096
+/* Bytes of each window searched for a pointer-like word. */
+#define RODATA_SCAN	(64 * RODATA_WINDOW)
+
 /*
- * The relocation probe: the first entries of sys_call_table as the file
- * holds them.  Only entries that point into the image count (a table of
- * anything else would not be relocated).  No probe is not an error.
+ * Relocation probes, source 1: the first entries of sys_call_table as the
+ * file holds them (a .rodata array of text pointers on every x86_64 kernel
+ * since 2.6).  Only entries that point into the image count.
  */
 static void
-read_reloc_probe(struct elf_file *ef, const GElf_Sym *sym, struct kaslr_vmlinux *vml)
+probes_from_syscalls(struct elf_file *ef, const GElf_Sym *sym, uint64_t lo, uint64_t hi,
+		     struct kaslr_vmlinux *vml)
 {
+	unsigned char buf[SYSCALL_PROBES * 8];
 	GElf_Shdr shdr;
 	const char *sname;
-	unsigned char buf[sizeof(vml->reloc_probe)];
 	uint64_t off;
 	size_t i;
 
@@ -319,18 +352,160 @@ read_reloc_probe(struct elf_file *ef, const GElf_Sym *sym, struct kaslr_vmlinux 
 	off = sym->st_value - shdr.sh_addr;
 	if (pread(ef->fd, buf, sizeof(buf), (off_t)(shdr.sh_offset + off)) != (ssize_t)sizeof(buf))
 		return;
-	for (i = 0; i < sizeof(buf) / 8; i++) {
-		uint64_t v = 0;
-		int b;
+	for (i = 0; i < SYSCALL_PROBES; i++) {
+		uint64_t v = le64_at(buf + 8 * i);
 
-		for (b = 7; b >= 0; b--)
-			v = v << 8 | buf[i * 8 + b];
-		if (v < START_KERNEL_MAP || v >= START_KERNEL_MAP + KERNEL_IMAGE_SIZE)
-			return;
-		vml->reloc_probe[i] = v;
+		if (v >= lo && v < hi)
+			probe_add(vml, sym->st_value + 8 * i, v);
 	}
-	vml->reloc_probe_vaddr = sym->st_value;
-	vml->nr_reloc_probe = (int)(sizeof(buf) / 8);
+}
+
+/* The section called @want, or NULL. */
+static Elf_Scn *
+section_named(Elf *elf, const char *want, GElf_Shdr *shdr_ret)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *name;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, shdr_ret) && (name = elf_strptr(elf, shstrndx, shdr_ret->sh_name)) &&
+		    !strcmp(name, want))
+			return scn;
+	return NULL;
+}
+
+/* The 8 bytes the file holds at link address @va of section @shdr; -1 if outside it. */
+static int
+section_word(struct elf_file *ef, const GElf_Shdr *shdr, uint64_t va, uint64_t *val_ret)
+{
+	unsigned char b[8];
+
+	if (va < shdr->sh_addr || va - shdr->sh_addr > shdr->sh_size - 8 || shdr->sh_size < 8 ||
+	    pread(ef->fd, b, 8, (off_t)(shdr->sh_offset + (va - shdr->sh_addr))) != 8)
+		return -1;
+	*val_ret = le64_at(b);
+	return 0;
+}
+
+/* x86_64 psABI: a 64-bit absolute relocation, S + A (the words the boot-time pass moves). */
+#define R_X86_64_64_TYPE	1
+
+/*
+ * Relocation probes, source 2: what the relocations say.  A vmlinux linked
+ * with --emit-relocs (CONFIG_X86_NEED_RELOCS, every distribution KASLR
+ * kernel; Debian's -dbg vmlinux keeps the .rela sections) lists in
+ * .rela.rodata every 64-bit absolute pointer of .rodata: exactly the words
+ * arch/x86/tools/relocs feeds to handle_relocations().  Entries are taken
+ * evenly over the table.  @returns the number taken (0: no such section).
+ */
+static int
+probes_from_relocations(struct elf_file *ef, const GElf_Shdr *rodata, size_t rodata_ndx, uint64_t lo,
+			uint64_t hi, struct kaslr_vmlinux *vml)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	Elf_Data *data;
+	size_t n, j, t, k, nabs = 0, want = (size_t)(KASLR_MAX_RELOC - vml->nr_reloc), taken = 0;
+	GElf_Rela r;
+
+	while ((scn = elf_nextscn(ef->elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_RELA && shdr.sh_info == rodata_ndx &&
+		    shdr.sh_entsize)
+			break;
+	if (!scn || !want || !(data = elf_getdata(scn, NULL)))
+		return 0;
+	n = data->d_size / shdr.sh_entsize;
+	/* Pass 1: how many 64-bit absolute relocations (others are PC-relative: not moved). */
+	for (j = 0; j < n; j++)
+		if (gelf_getrela(data, (int)j, &r) && GELF_R_TYPE(r.r_info) == R_X86_64_64_TYPE)
+			nabs++;
+	/* Pass 2: probe t is the first usable one from the t-th of @want equal parts of them. */
+	for (j = 0, t = 0, k = 0; j < n && t < want; j++) {
+		uint64_t v;
+		size_t q;
+
+		if (!gelf_getrela(data, (int)j, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_64_TYPE)
+			continue;
+		if (k++ < t * nabs / want)
+			continue;
+		if (section_word(ef, rodata, r.r_offset, &v) < 0 || v < lo || v >= hi)
+			continue;	/* a per-cpu offset, or outside the image: try the next one */
+		for (q = 0; q < (size_t)vml->nr_reloc && vml->reloc[q].vaddr != r.r_offset; q++)
+			;
+		if (q == (size_t)vml->nr_reloc) {	/* not a sys_call_table entry already taken */
+			probe_add(vml, r.r_offset, v);
+			taken++;
+		}
+		t++;
+	}
+	return (int)taken;
+}
+
+/*
+ * Relocation probes, source 3, for a vmlinux without relocation sections:
+ * aligned words of .rodata whose value lies inside the image [_text,
+ * _end), one per window spread over the section.  Such a word is a pointer
+ * into the kernel (an ops table, a string table): the relocation pass
+ * moves it, and .rodata is not written after that (mark_rodata_ro()).  A
+ * stray non-pointer word of that value is possible but rare; kaslr_verify
+ * decides by majority, not by one word.
+ */
+static void
+probes_from_rodata_words(struct elf_file *ef, const GElf_Shdr *shdr, uint64_t lo, uint64_t hi,
+			 struct kaslr_vmlinux *vml)
+{
+	unsigned char buf[RODATA_WINDOW];
+	uint64_t stride, start, end;
+	size_t w, i, len;
+
+	if (shdr->sh_addr % 8 || shdr->sh_size / RODATA_WINDOWS < 8)
+		return;
+	stride = shdr->sh_size / RODATA_WINDOWS & ~7ULL;
+	for (w = 0; w < RODATA_WINDOWS && vml->nr_reloc < KASLR_MAX_RELOC; w++) {
+		int found = 0;
+
+		/* Window w: up to RODATA_SCAN bytes from the start of the w-th of RODATA_WINDOWS parts. */
+		end = stride * w + (stride < RODATA_SCAN ? stride : RODATA_SCAN);
+		for (start = stride * w; start < end && !found; start += len) {
+			len = end - start < sizeof(buf) ? (size_t)(end - start) : sizeof(buf);
+			if (pread(ef->fd, buf, len, (off_t)(shdr->sh_offset + start)) != (ssize_t)len)
+				return;
+			for (i = 0; i + 8 <= len; i += 8) {
+				uint64_t v = le64_at(buf + i), va = shdr->sh_addr + start + i;
+				int k;
+
+				if (v < lo || v >= hi)
+					continue;
+				for (k = 0; k < vml->nr_reloc && vml->reloc[k].vaddr != va; k++)
+					;
+				if (k < vml->nr_reloc)	/* a sys_call_table entry already taken */
+					continue;
+				probe_add(vml, va, v);
+				found = 1;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * Relocation probes beyond sys_call_table, which a kernel may lack or a
+ * vmlinux may have renamed: the relocations of .rodata, else pointer-like
+ * words of it.
+ */
+static void
+probes_from_rodata(struct elf_file *ef, uint64_t lo, uint64_t hi, struct kaslr_vmlinux *vml)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn = section_named(ef->elf, ".rodata", &shdr);
+
+	if (!scn || shdr.sh_type != SHT_PROGBITS || (shdr.sh_flags & SHF_COMPRESSED))
+		return;
+	if (!probes_from_relocations(ef, &shdr, elf_ndxscn(scn), lo, hi, vml))
+		probes_from_rodata_words(ef, &shdr, lo, hi, vml);
 }
 
 /* The GNU build-id as lowercase hex into vml->build_id; leaves "" if there is none. */
@@ -422,8 +597,16 @@ kaslr_vmlinux_open(const char *path, struct kaslr_vmlinux *vml, char *err, size_
 	if ((st = read_banner(&ef, path, &f[S_LINUX_BANNER].sym, vml, err, errlen)) != KASLR_OK)
 		goto out;
 	read_build_id(ef.elf, vml);
-	if (f[S_SYS_CALL_TABLE].have)
-		read_reloc_probe(&ef, &f[S_SYS_CALL_TABLE].sym, vml);
+	{
+		/* Probes point into the image: [_text, _end), else the whole window. */
+		uint64_t lo = vml->text ? vml->text : vml->stext ? vml->stext : START_KERNEL_MAP;
+		uint64_t hi = f[S_END].have && slot_value(f, S_END) > lo ? slot_value(f, S_END)
+									: START_KERNEL_MAP + KERNEL_IMAGE_SIZE;
+
+		if (f[S_SYS_CALL_TABLE].have)
+			probes_from_syscalls(&ef, &f[S_SYS_CALL_TABLE].sym, lo, hi, vml);
+		probes_from_rodata(&ef, lo, hi, vml);
+	}
 out:
 	elf_file_close(&ef);
 	if (st != KASLR_OK)

@@ -319,6 +319,7 @@ uint64_t synth_seed(const char *prog)
 void synth_vmlinux(struct synth_kernel *k, const char *release)
 {
 	struct kaslr_vmlinux *v = &k->vml;
+	int i;
 
 	memset(k, 0, sizeof(*k));
 	v->text = 0xffffffff81000000ULL;
@@ -332,6 +333,12 @@ void synth_vmlinux(struct synth_kernel *k, const char *release)
 	v->saved_command_line = 0xffffffff82b10020ULL;
 	v->page_offset_base = 0xffffffff82b10030ULL;
 	v->has_pti = 1;
+	/* Relocation probes: pointers into the image, spread over a .rodata area. */
+	for (i = 0; i < SYNTH_RELOC; i++) {
+		v->reloc[i].vaddr = 0xffffffff82100000ULL + (uint64_t)i * 0x1238;
+		v->reloc[i].value = v->text + 0x1000 + (uint64_t)i * 0x2a4c0;
+	}
+	v->nr_reloc = SYNTH_RELOC;
 	snprintf(k->banner, sizeof(k->banner),
 		 "Linux version %s (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, "
 		 "GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 "
@@ -355,6 +362,16 @@ void synth_kernel_place_at(struct synth *s, struct synth_kernel *k, uint64_t off
 	k->phys_base = (int64_t)(text_pa - (k->vml.text + offset - START_KERNEL_MAP));
 	synth_write(s, synth_kpa(k, k->vml.linux_banner), k->banner, k->vml.banner_len + 1);
 	synth_write_u64(s, synth_kpa(k, k->vml.page_offset_base), k->page_offset);
+	synth_kernel_relocate(s, k);
+}
+
+void synth_kernel_relocate(struct synth *s, struct synth_kernel *k)
+{
+	int i;
+
+	/* What handle_relocations() does to each probe: link value + offset. */
+	for (i = 0; i < k->vml.nr_reloc; i++)
+		synth_write_u64(s, synth_kpa(k, k->vml.reloc[i].vaddr), k->vml.reloc[i].value + k->offset);
 }
 
 void synth_kernel_place(struct synth *s, struct synth_kernel *k, uint64_t *rnd)

@@ -98,6 +98,10 @@ void synth_vmlinux(struct synth_kernel *k, const char *release);
  * negative), write the banner, page_offset_base and the IDT page contents.
  */
 void synth_kernel_place(struct synth *s, struct synth_kernel *k, uint64_t *rnd);
+/* Write the vmlinux's relocation probes as relocated by k->offset (done by the place functions). */
+void synth_kernel_relocate(struct synth *s, struct synth_kernel *k);
+/* Relocation probes synth_vmlinux gives (struct kaslr_vmlinux.reloc). */
+#define SYNTH_RELOC 8
 /* Put the kernel at given values instead. */
 void synth_kernel_place_at(struct synth *s, struct synth_kernel *k, uint64_t offset, uint64_t text_pa);
 /* Standard memory: [0, 640K) and [1M, ram); tables at the top 16 MiB. */

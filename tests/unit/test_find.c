@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "unit.h"
+#include "regs.h"
 
 static struct kaslr_report rep;	/* large: keep off the stack */
 
@@ -328,6 +329,107 @@ out:
 	return ret;
 }
 
+/* One QEMU note (CORE/PRSTATUS is not needed for registers) for a CPU, QEMUCPUState v1 layout. */
+static size_t put_qemu_note(unsigned char *buf, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t idtr)
+{
+	static const uint32_t hdr[3] = { 5, 440, 0 };
+	unsigned char *d = buf + 20;
+	uint32_t v;
+
+	memcpy(buf, hdr, 12);
+	memcpy(buf + 12, "QEMU\0\0\0\0", 8);
+	memset(d, 0, 440);
+	v = 1;
+	memcpy(d, &v, 4);		/* version */
+	v = 440;
+	memcpy(d + 4, &v, 4);		/* size */
+	v = 0xfff;
+	memcpy(d + 372, &v, 4);		/* idt.limit */
+	memcpy(d + 384, &idtr, 8);	/* idt.base */
+	memcpy(d + 392, &cr0, 8);	/* cr[0] */
+	memcpy(d + 416, &cr3, 8);	/* cr[3] */
+	memcpy(d + 424, &cr4, 8);	/* cr[4] */
+	return 20 + 440;
+}
+
+/*
+ * 512 vCPUs from a note set: most idle on init_top_pgt (PCID bits vary),
+ * some on process PGDs that share the kernel half, some offline (CR3 0).
+ * Every online CPU counts in "N of M agree" (the rows are deduplicated,
+ * the counts are not); the rows name their CPUs.
+ */
+static int t_find_512_cpus(uint64_t *rnd, char *why, size_t whylen)
+{
+	enum { NCPU = 512, NPROC = 5 };
+	static struct kaslr_cpu_regs regs[NCPU];
+	static unsigned char notes[NCPU * 460];
+	uint64_t procs[NPROC], cr4 = 0x3606f0, cr0 = 0x80050033;
+	int ret = 0, i, k, n = 0, online = 0, nr_regs = 0, on_init = 0;
+	size_t len = 0;
+	struct fx f;
+	enum kaslr_status st;
+	char list[4096], want[4096];
+	int wl = 0, run = -1;
+
+	fx_build(&f, rnd, 4, 0, SYNTH_2M);
+	for (i = 0; i < NPROC; i++) {
+		procs[i] = synth_alloc_table(&f.s);
+		for (k = 256; k < 512; k++)	/* pgd_alloc(): the kernel half is init_top_pgt's */
+			synth_write_u64(&f.s, procs[i] + 8 * (uint64_t)k, synth_read_u64(&f.s, f.root + 8 * (uint64_t)k));
+	}
+	want[0] = '\0';
+	for (i = 0; i < NCPU; i++) {
+		uint64_t r = synth_rand_range(rnd, 0, 100), cr3;
+
+		if (r < 4) {
+			cr3 = 0;	/* offline */
+		} else if (r < 20) {
+			cr3 = procs[synth_rand_range(rnd, 0, NPROC)] | synth_rand_range(rnd, 0, 4096);
+			online++;
+		} else {
+			cr3 = f.root | synth_rand_range(rnd, 0, 4096);
+			online++;
+			on_init++;
+		}
+		len += put_qemu_note(notes + len, cr0, cr3, cr4, SYNTH_IDT_ALIAS);
+		/* The CPUs on init_top_pgt, as ranges. */
+		if (cr3 && (cr3 & ~0xfffULL) == f.root) {
+			if (run < 0)
+				run = i;
+		}
+		if ((!cr3 || (cr3 & ~0xfffULL) != f.root || i == NCPU - 1) && run >= 0) {
+			int last = cr3 && (cr3 & ~0xfffULL) == f.root ? i : i - 1;
+
+			wl += snprintf(want + wl, sizeof(want) - (size_t)wl, run == last ? "%s%d" : "%s%d-%d",
+				       wl ? "," : "", run, last);
+			run = -1;
+		}
+	}
+	FAIL_IF(kaslr_notes_parse(notes, len, regs, NCPU, &nr_regs, NULL) != KASLR_OK || nr_regs != NCPU,
+		"note set: %d CPUs", nr_regs);
+	st = kaslr_find(&f.ctx, &f.k.vml, regs, nr_regs, KASLR_METHODS_ALL, &rep);
+	FAIL_IF(st != KASLR_OK || !best_is(&rep, f.k.offset, f.k.phys_base, why, whylen), "%s %s: %s",
+		kaslr_status_name(st), why, f.ctx.err);
+	FAIL_IF(rep.nr_agree != 2 * online || rep.nr_disagree || rep.nr_unrecorded,
+		"agree %d disagree %d unrecorded %d, want %d agreeing (%d online CPUs)", rep.nr_agree,
+		rep.nr_disagree, rep.nr_unrecorded, 2 * online, online);
+	/* Rows: pagetable and idt per distinct PGD, not per CPU. */
+	FAIL_IF(rep.nr_cand > 2 * (NPROC + 1) + 2, "%d rows for %d PGDs", rep.nr_cand, NPROC + 1);
+	for (i = 0; i < rep.nr_cand; i++) {
+		if (rep.cand[i].method != KASLR_M_PAGETABLE || rep.cand[i].pgd_paddr != f.root)
+			continue;
+		n++;
+		FAIL_IF(rep.cand[i].count != on_init, "init_top_pgt row counts %d CPUs, want %d", rep.cand[i].count,
+			on_init);
+		kaslr_cpus_text(&rep.cand[i], list, sizeof(list));
+		FAIL_IF(strcmp(list, want), "init_top_pgt row names CPUs '%.200s', want '%.200s'", list, want);
+	}
+	FAIL_IF(n != 1, "%d pagetable rows for init_top_pgt", n);
+out:
+	fx_free(&f);
+	return ret;
+}
+
 int main(void)
 {
 	uint64_t rnd = synth_seed("test_find");
@@ -341,5 +443,6 @@ int main(void)
 	unit_run("find-elfcorehdr", t_find_elfcorehdr, &rnd);
 	unit_run("find-methods-mask", t_find_methods_mask, &rnd);
 	unit_run("find-many-cpus", t_find_many_cpus, &rnd);
+	unit_run("find-512-cpus", t_find_512_cpus, &rnd);
 	TAP_EXIT();
 }

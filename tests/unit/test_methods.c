@@ -6,7 +6,7 @@
  */
 #include "unit.h"
 
-#define ALL4 (KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | KASLR_V_PAGETABLE)
+#define ALL4 (KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | KASLR_V_PAGETABLE | KASLR_V_RELOC)
 
 /* IDTR at the cpu_entry_area alias, handler = divide_error + offset. */
 static int t_idt_alias(uint64_t *rnd, char *why, size_t whylen)
@@ -226,7 +226,11 @@ out:
 	return ret;
 }
 
-/* phys_base says one place, the page tables another (a stale banner copy at the first). */
+/*
+ * phys_base says one place, the page tables another (a stale banner copy at
+ * the first).  The banner alone would take it; the page tables refuse it,
+ * and so do the relocated pointers, which are not where phys_base says.
+ */
 static int t_verify_pagetable_mismatch(uint64_t *rnd, char *why, size_t whylen)
 {
 	struct kaslr_candidate c;
@@ -241,11 +245,99 @@ static int t_verify_pagetable_mismatch(uint64_t *rnd, char *why, size_t whylen)
 	memset(&c, 0, sizeof(c));
 	c.kernel_offset = f.k.offset;
 	c.phys_base = f.k.phys_base + shift;
-	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) != KASLR_OK, "banner alone: %s", f.ctx.err);
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) == KASLR_OK, "banner copy verified");
+	FAIL_IF(!(c.checks & KASLR_V_BANNER), "checks 0x%x", c.checks);
+	FAIL_IF(!strstr(f.ctx.err, "relocated pointer"), "message '%s'", f.ctx.err);
 	kaslr_paging_from_regs(&f.ctx, &f.regs, 0, &pg);
 	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, &pg, &c) == KASLR_OK, "page-table mismatch verified");
 	FAIL_IF(c.checks != (KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW), "checks 0x%x", c.checks);
 	FAIL_IF(!strstr(f.ctx.err, "page tables map"), "message '%s'", f.ctx.err);
+out:
+	fx_free(&f);
+	return ret;
+}
+
+/*
+ * The split: (offset + d, phys_base - d) reads the same banner.  The
+ * relocated pointers say the offset is wrong by d; without any probe and
+ * without page tables nothing proves the split and the pair is refused;
+ * the kernel's own vmcoreinfo (the caller's bit) or page tables prove it.
+ */
+static int t_verify_shifted_pair(uint64_t *rnd, char *why, size_t whylen)
+{
+	struct kaslr_candidate c;
+	struct kaslr_paging pg;
+	struct fx f;
+	uint64_t d = synth_rand_range(rnd, 1, 16) * SYNTH_2M;
+	char want[128];
+	int ret = 0, neg = synth_rand(rnd) & 1;
+
+	fx_build(&f, rnd, 4, 1, SYNTH_2M);
+	if (neg && f.k.offset < d)
+		neg = 0;
+	memset(&c, 0, sizeof(c));
+	c.kernel_offset = neg ? f.k.offset - d : f.k.offset + d;
+	c.phys_base = neg ? f.k.phys_base + (int64_t)d : f.k.phys_base - (int64_t)d;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) == KASLR_OK, "shifted pair verified");
+	FAIL_IF(!(c.checks & KASLR_V_BANNER) || (c.checks & KASLR_V_RELOC), "checks 0x%x", c.checks);
+	snprintf(want, sizeof(want), "wrong by %s0x%" PRIx64 ", the pointers say 0x%" PRIx64, neg ? "" : "-", d,
+		 f.k.offset);
+	FAIL_IF(!strstr(f.ctx.err, want), "message '%s' lacks '%s'", f.ctx.err, want);
+	/* One stray probe word (not a pointer after all) does not sway the right answer. */
+	synth_write_u64(&f.s, synth_kpa(&f.k, f.k.vml.reloc[synth_rand_range(rnd, 0, SYNTH_RELOC)].vaddr), 0);
+	memset(&c, 0, sizeof(c));
+	c.kernel_offset = f.k.offset;
+	c.phys_base = f.k.phys_base;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) != KASLR_OK || !(c.checks & KASLR_V_RELOC),
+		"right pair with one stray probe: %s", f.ctx.err);
+	/* No probes and no IDT: the banner cannot tell the pairs apart, so neither is taken. */
+	f.k.vml.nr_reloc = 0;
+	f.k.vml.idt_table = 0;
+	c.kernel_offset = neg ? f.k.offset - d : f.k.offset + d;
+	c.phys_base = neg ? f.k.phys_base + (int64_t)d : f.k.phys_base - (int64_t)d;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) == KASLR_OK, "unprovable split verified");
+	FAIL_IF(!strstr(f.ctx.err, "nothing proves the offset"), "message '%s'", f.ctx.err);
+	c.kernel_offset = f.k.offset;
+	c.phys_base = f.k.phys_base;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) == KASLR_OK, "right pair without proof verified");
+	/* Page tables prove the right pair and refuse the shifted one. */
+	kaslr_paging_from_regs(&f.ctx, &f.regs, 0, &pg);
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, &pg, &c) != KASLR_OK, "with page tables: %s", f.ctx.err);
+	c.kernel_offset = neg ? f.k.offset - d : f.k.offset + d;
+	c.phys_base = neg ? f.k.phys_base + (int64_t)d : f.k.phys_base - (int64_t)d;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, &pg, &c) == KASLR_OK, "shifted pair verified by page tables");
+	/* The kernel's own vmcoreinfo (the caller checked it) proves the right pair. */
+	c.kernel_offset = f.k.offset;
+	c.phys_base = f.k.phys_base;
+	c.checks = KASLR_V_VMCOREINFO;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) != KASLR_OK, "with vmcoreinfo: %s", f.ctx.err);
+out:
+	fx_free(&f);
+	return ret;
+}
+
+/* Only idt_table's gate 0 is there to prove the offset: enough, and it refuses a shift. */
+static int t_verify_idt_table_probe(uint64_t *rnd, char *why, size_t whylen)
+{
+	struct kaslr_candidate c;
+	struct fx f;
+	uint64_t d = synth_rand_range(rnd, 1, 16) * SYNTH_2M;
+	int ret = 0;
+
+	fx_build(&f, rnd, 4, 1, SYNTH_2M);
+	f.k.vml.nr_reloc = 0;
+	memset(&c, 0, sizeof(c));
+	c.kernel_offset = f.k.offset;
+	c.phys_base = f.k.phys_base;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) != KASLR_OK || !(c.checks & KASLR_V_RELOC),
+		"gate 0 alone: %s", f.ctx.err);
+	c.kernel_offset = f.k.offset + d;
+	c.phys_base = f.k.phys_base - (int64_t)d;
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) == KASLR_OK, "shifted pair verified by gate 0");
+	/* An IDT not set up yet (early boot) is no evidence either way. */
+	synth_write(&f.s, synth_kpa(&f.k, f.k.vml.idt_table), "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	FAIL_IF(kaslr_verify(&f.ctx, &f.k.vml, NULL, &c) == KASLR_OK, "empty IDT verified a shift");
+	FAIL_IF(!strstr(f.ctx.err, "nothing proves the offset"), "message '%s'", f.ctx.err);
 out:
 	fx_free(&f);
 	return ret;
@@ -323,6 +415,8 @@ int main(void)
 	unit_run("verify-negative-phys-base", t_verify_negative_phys_base, &rnd);
 	unit_run("verify-unaligned-window", t_verify_unaligned_window, &rnd);
 	unit_run("verify-pagetable-mismatch", t_verify_pagetable_mismatch, &rnd);
+	unit_run("verify-shifted-pair", t_verify_shifted_pair, &rnd);
+	unit_run("verify-idt-table-probe", t_verify_idt_table_probe, &rnd);
 	unit_run("verify-banner-across-pages", t_verify_banner_across_pages, &rnd);
 	unit_run("verify-outside-dump", t_verify_outside_dump, &rnd);
 	unit_run("method-names", t_names, &rnd);

@@ -21,7 +21,8 @@ static int method1_case(uint64_t *rnd, char *why, size_t whylen, int levels, uin
 	FAIL_IF(!fx_cand_ok(&f, &c, why, whylen), "%s", why);
 	FAIL_IF(c.levels != levels, "levels %d, want %d", c.levels, levels);
 	FAIL_IF(c.pgd_paddr != f.root, "pgd " X64 ", want " X64, c.pgd_paddr, f.root);
-	FAIL_IF(c.checks != (KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | KASLR_V_PAGETABLE),
+	FAIL_IF(c.checks != (KASLR_V_BANNER | KASLR_V_ALIGNED | KASLR_V_WINDOW | KASLR_V_PAGETABLE |
+			     KASLR_V_RELOC),
 		"checks 0x%x", c.checks);
 	FAIL_IF(want_note && !strstr(c.note, want_note), "note '%s' lacks '%s'", c.note, want_note);
 

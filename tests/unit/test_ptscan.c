@@ -421,6 +421,12 @@ struct watch {
 	uint64_t limit;
 	unsigned long rereads;
 	uint64_t last_head;		/* highest piece (or page head) the scan read */
+	/*
+	 * idt_table[0]: kaslr_verify reads its 16 bytes (page-aligned, like a
+	 * scan's page head) wherever a candidate puts it, a multiple of 2 MiB
+	 * away from the true one.  Those reads are not the scan's.
+	 */
+	uint64_t idt_pa;
 };
 
 static int watch_read(void *priv, uint64_t paddr, void *buf, size_t len)
@@ -429,7 +435,7 @@ static int watch_read(void *priv, uint64_t paddr, void *buf, size_t len)
 	uint64_t a;
 
 	/* The scan's own reads: 1 MiB pieces, or page heads where a piece fails. */
-	if (paddr & (SYNTH_4K - 1) || (len != 16 && len <= SYNTH_4K))
+	if (paddr & (SYNTH_4K - 1) || (len != 16 && len <= SYNTH_4K) || (len == 16 && (paddr - w->idt_pa) % SYNTH_2M == 0))
 		return synth_read_phys(w->s, paddr, buf, len);
 	if (paddr > w->last_head)
 		w->last_head = paddr;
@@ -446,6 +452,7 @@ static void watch_start(struct watch *w, struct fx *f)
 	memset(w->seen, 0, w->limit / 8);
 	w->rereads = 0;
 	w->last_head = 0;
+	w->idt_pa = synth_kpa(&f->k, f->k.vml.idt_table);
 	w->s = &f->s;
 	f->ctx.read_phys = watch_read;
 	f->ctx.priv = w;

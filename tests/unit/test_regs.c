@@ -211,6 +211,38 @@ out:
 	return ret;
 }
 
+/*
+ * A QEMU note whose descriptor is shorter than the state claims (the last
+ * one of a truncated note segment): its real size comes from the note
+ * header before it, and the decoder, given that, refuses the state.
+ */
+static int t_note_descsz(uint64_t *rnd, char *why, size_t whylen)
+{
+	unsigned char buf[2048];
+	struct qemu_cpustate q;
+	struct kaslr_cpu_regs r;
+	size_t len = 0, short_len = (size_t)synth_rand_range(rnd, 8, KASLR_QEMU_CPUSTATE_SIZE);
+	size_t desc1, desc2;
+	int ret = 0;
+
+	random_state(&q, rnd);
+	put_note(buf, &len, "CORE", KASLR_NT_PRSTATUS, "prstatus", 8);
+	desc1 = len + 12 + 8;
+	put_note(buf, &len, "QEMU", 0, &q, sizeof(q));
+	desc2 = len + 12 + 8;
+	put_note(buf, &len, "QEMU", 0, &q, short_len);	/* q.size still says 440 */
+	FAIL_IF(kaslr_qemu_note_descsz(buf + desc1) != sizeof(q), "full note: %zu",
+		kaslr_qemu_note_descsz(buf + desc1));
+	FAIL_IF(kaslr_qemu_note_descsz(buf + desc2) != short_len, "short note: %zu, want %zu",
+		kaslr_qemu_note_descsz(buf + desc2), short_len);
+	FAIL_IF(kaslr_regs_from_qemu_cpustate(buf + desc2, kaslr_qemu_note_descsz(buf + desc2), 1, &r) !=
+		(short_len >= 432 ? KASLR_OK : KASLR_CORRUPT), "short state decoded from %zu bytes", short_len);
+	/* Not a QEMU note header before the pointer: no size, nothing read. */
+	FAIL_IF(kaslr_qemu_note_descsz(buf + 12 + 8) != 0, "CORE note taken for QEMU");
+out:
+	return ret;
+}
+
 int main(void)
 {
 	uint64_t rnd = synth_seed("test_regs");
@@ -219,5 +251,6 @@ int main(void)
 	unit_run("notes-parse", t_notes, &rnd);
 	unit_run("notes-truncated", t_notes_truncated, &rnd);
 	unit_run("notes-huge-sizes", t_notes_huge, &rnd);
+	unit_run("qemu-note-descsz", t_note_descsz, &rnd);
 	TAP_EXIT();
 }

@@ -38,6 +38,11 @@ struct fake {
 	int banner_size_zero;		/* st_size 0: the reader must stop at the NUL */
 	unsigned char build_id[20];
 	int has_build_id;
+	/* Pointers into the image written into .rodata (relocation probes). */
+	struct {
+		uint64_t off, value;
+	} ptrs[32];
+	int nptrs;
 	char path[4096];
 };
 
@@ -169,6 +174,9 @@ static int fake_write(struct fake *f, uint64_t *rnd)
 
 	memset(rodata, 0xa5, sizeof(rodata));
 	memcpy(rodata + f->banner_off, f->banner, strlen(f->banner) + 1);
+	for (i = 0; i < f->nptrs; i++)
+		for (int b = 0; b < 8; b++)
+			rodata[f->ptrs[i].off + b] = (unsigned char)(f->ptrs[i].value >> (8 * b));
 	rod = new_section(e, N_RODATA, f->rodata_nobits ? SHT_NOBITS : SHT_PROGBITS, SHF_ALLOC, RODATA_ADDR,
 			  f->rodata_nobits ? NULL : rodata, sizeof(rodata), 32, ELF_T_BYTE);
 
@@ -404,6 +412,78 @@ out:
 	return ret;
 }
 
+/* Write a pointer into the image at a free 8-byte slot of .rodata (not over the banner). */
+static uint64_t fake_ptr(struct fake *f, uint64_t *rnd, uint64_t off)
+{
+	uint64_t v = 0xffffffff81000000ULL + synth_rand_range(rnd, 0, 0x3000000 / 8) * 8;	/* < _end */
+
+	if (off + 8 > f->banner_off && off < f->banner_off + strlen(f->banner) + 1)
+		return 0;
+	for (int i = 0; i < f->nptrs; i++)
+		if (f->ptrs[i].off == off)	/* one word, one value */
+			return 0;
+	f->ptrs[f->nptrs].off = off;
+	f->ptrs[f->nptrs].value = v;
+	f->nptrs++;
+	return v;
+}
+
+/*
+ * Relocation probes: sys_call_table's first entries, then words of .rodata
+ * that point into [_text, _end); with sys_call_table renamed away the
+ * .rodata words still give probes.  Every probe is what the file holds.
+ */
+static int t_reloc_probes(uint64_t *rnd, char *why, size_t whylen)
+{
+	struct kaslr_vmlinux v;
+	char err[KASLR_ERRLEN];
+	struct fake f;
+	uint64_t sct_off = 0;
+	int ret = 0, i, k, with_sct;
+
+	memset(&v, 0, sizeof(v));
+	for (with_sct = 0; with_sct < 2; with_sct++) {
+		fake_kernel(&f, rnd, 0);
+		fake_sym(&f, "_end", 0xffffffff84000000ULL, 0, STT_NOTYPE, STB_GLOBAL);
+		/* Banner in the first half: the pointers go into the second one. */
+		f.banner_off = synth_rand_range(rnd, 0, (RODATA_SIZE / 2 - sizeof(f.banner)) / 32) * 32;
+		for (i = 0; i < f.nsyms; i++)
+			if (!strcmp(f.syms[i].name, "linux_banner"))
+				f.syms[i].value = RODATA_ADDR + f.banner_off;
+		if (with_sct) {
+			sct_off = RODATA_SIZE / 2 + synth_rand_range(rnd, 0, 64) * 8;
+			for (i = 0; i < 4; i++)
+				fake_ptr(&f, rnd, sct_off + 8 * (uint64_t)i);
+			fake_sym(&f, "sys_call_table", RODATA_ADDR + sct_off, 8 * 400, STT_OBJECT, STB_GLOBAL);
+		}
+		for (i = 0; i < 6; i++)
+			fake_ptr(&f, rnd, RODATA_SIZE / 2 + 0x400 + synth_rand_range(rnd, 0, 0x80) * 8);
+		/* Values outside the image are not pointers into it. */
+		f.ptrs[f.nptrs].off = RODATA_SIZE - 8;
+		f.ptrs[f.nptrs++].value = 0xffffffff85000000ULL;
+		FAIL_IF(fake_write(&f, rnd) < 0, "cannot write the ELF: %s", elf_errmsg(-1));
+		FAIL_IF(kaslr_vmlinux_open(f.path, &v, err, sizeof(err)) != KASLR_OK, "open: %s", err);
+		unlink(f.path);
+		FAIL_IF(v.nr_reloc < (with_sct ? 5 : 1) || v.nr_reloc > KASLR_MAX_RELOC, "%d probes (sys_call_table %d)",
+			v.nr_reloc, with_sct);
+		for (i = 0; i < v.nr_reloc; i++) {
+			for (k = 0; k < f.nptrs; k++)
+				if (RODATA_ADDR + f.ptrs[k].off == v.reloc[i].vaddr)
+					break;
+			FAIL_IF(k == f.nptrs || f.ptrs[k].value != v.reloc[i].value, "probe %d at " X64 " = " X64
+				" is not a pointer the file holds", i, v.reloc[i].vaddr, v.reloc[i].value);
+			FAIL_IF(v.reloc[i].value >= 0xffffffff84000000ULL, "probe outside [_text, _end)");
+		}
+		for (i = 0; with_sct && i < 4; i++)
+			FAIL_IF(v.reloc[i].vaddr != RODATA_ADDR + sct_off + 8 * (uint64_t)i,
+				"probe %d is not sys_call_table[%d]", i, i);
+		kaslr_vmlinux_close(&v);
+	}
+out:
+	kaslr_vmlinux_close(&v);
+	return ret;
+}
+
 int main(void)
 {
 	uint64_t rnd = synth_seed("test_vmlinux");
@@ -412,5 +492,6 @@ int main(void)
 	unit_run("vmlinux-old-names", t_old_names, &rnd);
 	unit_run("vmlinux-new-names-preferred", t_both_names, &rnd);
 	unit_run("vmlinux-refusals", t_refusals, &rnd);
+	unit_run("vmlinux-reloc-probes", t_reloc_probes, &rnd);
 	TAP_EXIT();
 }

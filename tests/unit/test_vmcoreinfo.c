@@ -4,6 +4,11 @@
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "unit.h"
 #include "vmcoreinfo.h"
 
@@ -196,6 +201,109 @@ out:
 	return ret;
 }
 
+/*
+ * kaslr_vmci_agrees: the kernel's own text at the verified values agrees;
+ * any one of KERNELOFFSET, NUMBER(phys_base), OSRELEASE, BUILD-ID changed
+ * does not (values: -1, identity: 0), and the reason names the key.
+ */
+static int t_agrees(uint64_t *rnd, char *why, size_t whylen)
+{
+	uint64_t off = synth_rand_range(rnd, 1, 500) * 0x200000;
+	int64_t pb = ((int64_t)synth_rand_range(rnd, 0, 200) - 100) * 0x200000;
+	const char *id = "0123456789abcdef0123456789abcdef01234567";
+	char text[1024], reason[256];
+	int ret = 0, i, r;
+	static const struct {
+		const char *key;
+		int want;
+	} cases[] = { { "KERNELOFFSET", -1 }, { "NUMBER(phys_base)", -1 }, { "OSRELEASE", 0 }, { "BUILD-ID", 0 } };
+
+	snprintf(text, sizeof(text), "OSRELEASE=6.1.0-26-cloud-amd64\nBUILD-ID=%s\nPAGESIZE=4096\n"
+		 "NUMBER(phys_base)=%" PRId64 "\nKERNELOFFSET=%" PRIx64 "\n", id, pb, off);
+	FAIL_IF(kaslr_vmci_agrees(text, strlen(text), "6.1.0-26-cloud-amd64", id, off, pb, reason, sizeof(reason)) != 1,
+		"own text: %s", reason);
+	for (i = 0; i < 4; i++) {
+		uint64_t o = off;
+		int64_t p = pb;
+		const char *rel = "6.1.0-26-cloud-amd64", *bid = id;
+
+		if (i == 0)
+			o += 0x200000;
+		else if (i == 1)
+			p -= 0x200000;
+		else if (i == 2)
+			rel = "6.1.0-27-cloud-amd64";
+		else
+			bid = "fedcba9876543210fedcba9876543210fedcba98";
+		r = kaslr_vmci_agrees(text, strlen(text), rel, bid, o, p, reason, sizeof(reason));
+		FAIL_IF(r != cases[i].want || !strstr(reason, cases[i].key), "%s changed: %d '%s'", cases[i].key, r,
+			reason);
+	}
+	/* No BUILD-ID in the vmlinux, no NUMBER(phys_base) in the text (before 4.10): not a disagreement. */
+	snprintf(text, sizeof(text), "OSRELEASE=5.4.0\nKERNELOFFSET=%" PRIx64 "\n", off);
+	FAIL_IF(kaslr_vmci_agrees(text, strlen(text), "5.4.0", "", off, pb, reason, sizeof(reason)) != 1, "old text: %s",
+		reason);
+	/* No KERNELOFFSET: only for offset 0 (before 3.14). */
+	snprintf(text, sizeof(text), "OSRELEASE=3.10.0\n");
+	FAIL_IF(kaslr_vmci_agrees(text, strlen(text), "3.10.0", "", 0, 0, reason, sizeof(reason)) != 1, "no offset: %s",
+		reason);
+	FAIL_IF(kaslr_vmci_agrees(text, strlen(text), "3.10.0", "", off, 0, reason, sizeof(reason)) != -1,
+		"missing KERNELOFFSET taken for %" PRIx64, off);
+out:
+	return ret;
+}
+
+/* kaslr_write_text_file: the whole text and a final newline, or nothing and no temporary. */
+static int t_write_file(uint64_t *rnd, char *why, size_t whylen)
+{
+	char dir[] = "/tmp/kaslr-test-wf.XXXXXX", path[256], buf[256], err[256], cmd[600];
+	FILE *f;
+	int ret = 0;
+	size_t n;
+
+	(void)rnd;
+	FAIL_IF(!mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/vmcoreinfo.txt", dir);
+	FAIL_IF(kaslr_write_text_file(path, "OSRELEASE=6.1.0\nPAGESIZE=4096", err, sizeof(err)) < 0, "%s", err);
+	f = fopen(path, "r");
+	FAIL_IF(!f, "no file");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	FAIL_IF(strcmp(buf, "OSRELEASE=6.1.0\nPAGESIZE=4096\n"), "file holds '%s'", buf);
+	/* A directory that cannot be written: an error, and nothing left there. */
+	snprintf(path, sizeof(path), "%s/no/such/dir/x", dir);
+	FAIL_IF(kaslr_write_text_file(path, "A=1\n", err, sizeof(err)) == 0, "wrote into a missing directory");
+	FAIL_IF(!strstr(err, "cannot write"), "message '%s'", err);
+	/* A write that runs out of room (RLIMIT_FSIZE stands in for a full disk): no file, no temporary. */
+	{
+		pid_t pid;
+		int status = 0;
+
+		snprintf(path, sizeof(path), "%s/full.txt", dir);
+		pid = fork();
+		FAIL_IF(pid < 0, "fork");
+		if (pid == 0) {
+			struct rlimit rl = { 16, 16 };
+
+			signal(SIGXFSZ, SIG_IGN);
+			setrlimit(RLIMIT_FSIZE, &rl);
+			_exit(kaslr_write_text_file(path, "OSRELEASE=6.1.0-26-cloud-amd64\nPAGESIZE=4096\n", err,
+						    sizeof(err)) == 0 ? 0 : 3);
+		}
+		waitpid(pid, &status, 0);
+		FAIL_IF(!WIFEXITED(status) || WEXITSTATUS(status) != 3, "write past the size limit succeeded");
+	}
+	/* Only the file written first is there: no temporaries, no half file. */
+	snprintf(cmd, sizeof(cmd), "test \"$(ls -A %s)\" = vmcoreinfo.txt", dir);
+	FAIL_IF(system(cmd) != 0, "temporary files left in %s", dir);
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		ret = 1;
+	return ret;
+}
+
 int main(void)
 {
 	uint64_t rnd = synth_seed("test_vmcoreinfo");
@@ -205,5 +313,7 @@ int main(void)
 	unit_run("vmcoreinfo-decimal-vs-hex", t_formats, &rnd);
 	unit_run("vmcoreinfo-missing-and-bad-values", t_missing_and_bad_values, &rnd);
 	unit_run("vmcoreinfo-tolerance", t_tolerance, &rnd);
+	unit_run("vmcoreinfo-agrees", t_agrees, &rnd);
+	unit_run("vmcoreinfo-write-file", t_write_file, &rnd);
 	TAP_EXIT();
 }

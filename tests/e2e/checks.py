@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (C) 2026 The kaslr.so authors
+"""One full check for every answer, on real dumps with the real crash.
+
+Every value kaslr.so applies or writes must be proven, the offset itself and not
+only phys_base + offset (which the banner check alone cannot tell apart).  Per
+kernel of the lab (bookworm 6.1, trixie 6.12), against truth.env:
+
+  split       "kaslr -r OFF+2M PB-2M" (the same sum, the wrong split) is refused,
+              naming the offset the relocated pointers give, and the session is
+              unchanged; the same with a copy of the vmlinux whose sys_call_table
+              symbol is renamed away (objcopy --redefine-sym), where "kaslr" still
+              finds the truth with "relocated pointers agree" (the probes come from
+              the relocations or .rodata, not from that one symbol)
+  operands    "kaslr -r OFF -PB" and "kaslr -r -- OFF -PB" parse a negative
+              phys_base (a refusal that prints it, not a usage error); the truth in
+              its signed form relocates the session
+  5level      on the la57 boot, manual "kaslr -r" with the true values leaves the
+              paging geometry (5-level where the kernel runs 5-level) equal to a
+              session started right
+  full        a full session started wrong refuses "kaslr -r" and prints a RESTART
+              line; that line, run, opens the dump right (sym _stext, sys)
+  wrong-note  a vmci dump whose VMCOREINFO note says another KERNELOFFSET: "kaslr -D"
+              does not pass that note on, says why, and prints the true values
+  wrong-ram   a dump whose in-RAM vmcoreinfo copies say another KERNELOFFSET: the
+              answer is still the truth, and neither "kaslr -D" nor kaslr-find
+              --vmcoreinfo emits those copies as the kernel's own
+
+Sessions start --minimal from e2e.wrong_start() (survived by construction on any
+boot) unless a case says otherwise.  Output: PASS/FAIL lines; a case that ran
+fewer times than the lab has kernels fails.
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import e2e  # noqa: E402
+from e2e import Session, info, read_truth, report, right_opts, wrong_start  # noqa: E402
+
+sys.path.insert(0, os.path.join(e2e.ROOT, "tests", "lab"))
+import elfnotes  # noqa: E402
+
+WORK = os.path.join(e2e.OUT, "checks")
+ran = {}
+
+
+def count(case):
+    ran[case] = ran.get(case, 0) + 1
+
+
+def signed_hex(v):
+    return "-0x%x" % -v if v < 0 else "0x%x" % v
+
+
+def one_line(text):
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return lines[0] if len(lines) == 1 and lines[0].startswith("kaslr: ") else None
+
+
+def session_ok(name, s):
+    """A session that must run to its end: FAIL naming why when it did not."""
+    if s.clean:
+        return True
+    report(False, name, s.why() if s.reached else "crash reached no prompt: " + s.why())
+    return False
+
+
+def renamed_vmlinux(t):
+    """A copy of the vmlinux whose sys_call_table symbol has another name (cached)."""
+    src = t["VMLINUX"]
+    st = os.stat(src)
+    dst = os.path.join(WORK, "vmlinux-%s-renamed" % t["RELEASE"])
+    stamp = "%d %d" % (st.st_size, int(st.st_mtime))
+    if os.path.exists(dst) and open(dst + ".stamp").read() == stamp:
+        return dst
+    subprocess.run(["objcopy", "--redefine-sym", "sys_call_table=kaslr_test_renamed_table", src, dst + ".tmp"],
+                   check=True)
+    os.replace(dst + ".tmp", dst)
+    with open(dst + ".stamp", "w") as f:
+        f.write(stamp)
+    return dst
+
+
+def check_split(d, t):
+    kv = t["RELEASE"]
+    dump = os.path.join(d, "idle-nonotes.elf")
+    d2 = 0x200000
+    shifted = "kaslr -r %x %s" % (t["ko"] + d2, signed_hex(t["pb"] - d2))
+    want = "wrong by -0x%x, the pointers say 0x%x" % (d2, t["ko"])
+    s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["sym _stext", shifted, "sym _stext"])
+    count("split")
+    if session_ok("checks/split/%s" % kv, s):
+        line = one_line(s.get(1))
+        report(line and want in line and "does not verify" in line, "checks/split/%s" % kv,
+               "want one line with '%s': %r" % (want, s.get(1).strip()[:300]))
+        report(s.get(0).strip() and s.get(0) == s.get(2), "checks/split/unchanged/%s" % kv,
+               "before %r after %r" % (s.get(0).strip(), s.get(2).strip()))
+    # The same without sys_call_table: the other probes prove the offset.
+    vml = renamed_vmlinux(t)
+    count("split-renamed")
+    name = "checks/split-renamed/%s" % kv
+    try:
+        elfnotes.symbol_value(vml, "sys_call_table")
+        report(False, name, "objcopy left sys_call_table in %s" % vml)
+        return
+    except elfnotes.ElfError:
+        pass	# renamed away, as wanted
+    s = Session(vml, dump, ["--minimal"] + wrong_start(t), ["kaslr", shifted])
+    if session_ok(name, s):
+        got = e2e.parse_result(s.get(0))
+        report(got == (t["ko"], t["pb"]) and "relocated pointers agree" in s.get(0), name + "/found",
+               "got %s, want (0x%x, %d): %s" % (got, t["ko"], t["pb"], s.get(0).strip()[-300:]))
+        line = one_line(s.get(1))
+        report(line and want in line, name + "/refused", "want '%s': %r" % (want, s.get(1).strip()[:300]))
+
+
+def check_operands(d, t):
+    kv = t["RELEASE"]
+    dump = os.path.join(d, "idle-nonotes.elf")
+    # A negative phys_base that is wrong for this boot (it differs from the truth).
+    neg = "-1000000" if t["pb"] != -0x1000000 else "-3000000"
+    cmds = ["kaslr -r %x %s" % (t["ko"], neg), "kaslr -r -- %x %s" % (t["ko"], neg),
+            "kaslr -r %x %s" % (t["ko"], signed_hex(t["pb"])), "sym _stext"]
+    s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), cmds)
+    count("operands")
+    name = "checks/operands/%s" % kv
+    if not session_ok(name, s):
+        return
+    shown = "phys_base %x" % (int(neg, 16) & (2**64 - 1))
+    for i, form in ((0, "plain"), (1, "after --")):
+        line = one_line(s.get(i))
+        report(line and shown in line and "does not verify" in line, "%s/negative-%s" % (name, form.replace(" ", "")),
+               "want a refusal naming '%s': %r" % (shown, s.get(i).strip()[:300]))
+    report("relocated to KERNELOFFSET %x" % t["ko"] in s.get(2), name + "/signed-truth", s.get(2).strip()[:300])
+    report(("%x" % int(t["STEXT_GUEST"], 16)) in s.get(3), name + "/stext",
+           "sym _stext %r, want %s" % (s.get(3).strip(), t["STEXT_GUEST"]))
+
+
+GEOMETRY = re.compile(r"^\s*(userspace_top|page_offset|vmalloc_start_addr|vmalloc_end|modules_vaddr|"
+                      r"modules_end|vmemmap_vaddr|vmemmap_end|physical_mask_shift|pgdir_shift|"
+                      r"ptrs_per_pgd): (\S+)", re.M)
+
+
+def check_5level(d, t):
+    kv = t["RELEASE"]
+    dump = os.path.join(d, "idle.elf")
+    minimal = [] if e2e.kernel_supported_full(t) else ["--minimal"]
+    ref = Session(t["VMLINUX"], dump, right_opts(t) + minimal, ["help -m"], extend=False)
+    s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t),
+                ["kaslr -r %x %s" % (t["ko"], signed_hex(t["pb"])), "help -m"])
+    count("5level")
+    name = "checks/5level/%s" % kv
+    if not (session_ok(name + "/reference", ref) and session_ok(name, s)):
+        return
+    want, got = dict(GEOMETRY.findall(ref.get(0))), dict(GEOMETRY.findall(s.get(1)))
+    diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+    l5 = "VM_5LEVEL" in ref.get(0)
+    report("relocated to KERNELOFFSET %x" % t["ko"] in s.get(0) and len(want) >= 10 and not diff and
+           ("VM_5LEVEL" in s.get(1)) == l5 and l5 == (t.get("PAGING_LEVELS") == "5"), name,
+           "paging levels %s, right start VM_5LEVEL %s; differs: %s; %s" % (
+               t.get("PAGING_LEVELS"), l5, ", ".join("%s %s/%s" % (k, got.get(k), want.get(k)) for k in diff) or "-",
+               s.get(0).strip()[:200]))
+
+
+def restart_argv(text):
+    m = re.search(r"RESTART: (crash .*)$", text, re.M)
+    return m.group(1).split() if m else None
+
+
+def check_full(d, t):
+    kv = t["RELEASE"]
+    name = "checks/full/%s" % kv
+    count("full")
+    if not e2e.kernel_supported_full(t):
+        # crash 8.0.2 cannot bring this kernel up in full: the RESTART line of a minimal
+        # session, run --minimal, must open the dump right.
+        s = Session(t["VMLINUX"], os.path.join(d, "idle-nonotes.elf"), ["--minimal"] + wrong_start(t), ["kaslr"])
+        if not session_ok(name, s):
+            return
+        argv = restart_argv(s.get(0))
+        if not argv:
+            report(False, name + "/restart", "no RESTART line: %r" % s.get(0).strip()[-300:])
+            return
+        r = Session(argv[-2], argv[-1], ["--minimal"] + argv[1:-2], ["sym _stext"], extend=False)
+        report(r.clean and ("%x" % int(t["STEXT_GUEST"], 16)) in r.get(0), name + "/restart",
+               "%s: %s" % (" ".join(argv), r.get(0).strip() or r.why()))
+        return
+    # A full session started wrong: the first dump whose wrong start crash survives.
+    for fn in ("panic.elf", "idle.elf", "idle-nonotes.elf"):
+        s = Session(t["VMLINUX"], os.path.join(d, fn), wrong_start(t), ["sym _stext", "kaslr -r", "sym _stext"])
+        if s.reached:
+            break
+        info("%s: crash 8.0.2 died before its prompt by itself on %s started wrong: %s" % (name, fn, s.why()))
+    if not session_ok(name, s):
+        return
+    report("cannot be repaired in place" in s.get(1) and s.get(0) == s.get(2) and s.get(0).strip(), name + "/refused",
+           "%r; sym _stext %r then %r" % (s.get(1).strip()[:300], s.get(0).strip(), s.get(2).strip()))
+    argv = restart_argv(s.get(1))
+    if not argv:
+        report(False, name + "/restart", "no RESTART line: %r" % s.get(1).strip()[:300])
+        return
+    r = Session(argv[-2], argv[-1], argv[1:-2], ["sym _stext", "sys"], extend=False)
+    report(r.clean and ("%x" % int(t["STEXT_GUEST"], 16)) in r.get(0) and t["RELEASE"] in r.get(1),
+           name + "/restart", "%s: %s | %s" % (" ".join(argv), r.get(0).strip(), r.why()))
+
+
+def note_span(path):
+    """(file offset, bytes) of the VMCOREINFO note's descriptor in an ELF dump, or (None, None)."""
+    with elfnotes.Elf(path) as e:
+        for idx in e.note_segments():
+            pos = e.phdrs[idx][2]	# p_offset
+            for name, _, raw in e.notes(idx):
+                if name == "VMCOREINFO":
+                    namesz = struct.unpack_from("<I", raw, 0)[0]
+                    return pos + 12 + ((namesz + 3) & ~3), elfnotes.note_desc(raw)
+                pos += len(raw)
+    return None, None
+
+
+def patch_offsets(path, spans, t):
+    """Rewrite KERNELOFFSET=<truth> in each (offset, text) span with another value of the same length."""
+    old = "KERNELOFFSET=%x\n" % t["ko"]
+    for cand in (t["ko"] + 0x2000000, t["ko"] - 0x2000000, t["ko"] ^ 0x200000):
+        if cand > 0 and len("%x" % cand) == len("%x" % t["ko"]):
+            new = "KERNELOFFSET=%x\n" % cand
+            break
+    n = 0
+    with open(path, "r+b") as f:
+        for off, text in spans:
+            i = text.find(old.encode())
+            if i < 0:
+                continue
+            f.seek(off + i)
+            f.write(new.encode())
+            n += 1
+    return n, int(new.split("=")[1], 16)
+
+
+def vmcoreinfo_value(text, key):
+    m = re.search(r"^%s=(\S+)$" % re.escape(key), text, re.M)
+    return m.group(1) if m else None
+
+
+def check_wrong_note(t_vmci, d_vmci):
+    t, kv = t_vmci, t_vmci["RELEASE"]
+    name = "checks/wrong-note/%s" % kv
+    count("wrong-note")
+    src = os.path.join(d_vmci, "idle.elf")
+    dump = os.path.join(WORK, "wrong-note.elf")
+    subprocess.run(["cp", "--sparse=always", src, dump], check=True)
+    off, desc = note_span(dump)
+    n, bad = patch_offsets(dump, [(off, desc)] if off is not None else [], t)
+    if n != 1:
+        report(False, name, "%s has no VMCOREINFO note with KERNELOFFSET=%x" % (src, t["ko"]))
+        return
+    s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["kaslr -D"])
+    if session_ok(name, s):
+        text = s.get(0)
+        report(vmcoreinfo_value(text, "KERNELOFFSET") == "%x" % t["ko"] and
+               "not this kernel's: its KERNELOFFSET is %x" % bad in s.stderr, name,
+               "KERNELOFFSET=%s, source %r" % (vmcoreinfo_value(text, "KERNELOFFSET"),
+                                               " ".join(l for l in s.stderr.splitlines() if "vmcoreinfo:" in l)[:300]))
+    os.unlink(dump)
+
+
+def ram_copies(path, release):
+    """(file offset, text) of every page-aligned OSRELEASE=<release> text in an ELF dump's PT_LOADs."""
+    want = ("OSRELEASE=%s\n" % release).encode()
+    res = []
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        loads = []
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, _, p_offset, _, _, p_filesz = struct.unpack("<IIQQQQ", f.read(40))
+            if p_type == 1:
+                loads.append((p_offset, p_filesz))
+        for p_offset, p_filesz in loads:
+            pos = 0
+            while pos < p_filesz:
+                f.seek(p_offset + pos)
+                chunk = f.read(min(1 << 20, p_filesz - pos))
+                for k in range(0, len(chunk), 4096):
+                    # The vmcoreinfo_data page (text at 0) and the note page (text at 24).
+                    for at in (0, 24):
+                        if chunk[k + at:k + at + len(want)] == want:
+                            res.append((p_offset + pos + k + at, chunk[k + at:k + 4096]))
+                pos += len(chunk)
+    return res
+
+
+def check_wrong_ram(d, t):
+    kv = t["RELEASE"]
+    name = "checks/wrong-ram/%s" % kv
+    count("wrong-ram")
+    dump = os.path.join(WORK, "wrong-ram.elf")
+    subprocess.run(["cp", "--sparse=always", os.path.join(d, "idle.elf"), dump], check=True)
+    n, bad = patch_offsets(dump, ram_copies(dump, t["RELEASE"]), t)
+    if n < 1:
+        report(False, name, "no in-RAM vmcoreinfo copy with KERNELOFFSET=%x in %s" % (t["ko"], dump))
+        return
+    s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["kaslr", "kaslr -D"])
+    if session_ok(name, s):
+        got = e2e.parse_result(s.get(0))
+        report(got == (t["ko"], t["pb"]), name + "/found", "got %s: %s" % (got, s.get(0).strip()[-300:]))
+        report(vmcoreinfo_value(s.get(1), "KERNELOFFSET") == "%x" % t["ko"] and "rebuilt" in s.stderr and
+               "its KERNELOFFSET is %x" % bad in s.stderr, name + "/kaslr-D",
+               "KERNELOFFSET=%s; %r" % (vmcoreinfo_value(s.get(1), "KERNELOFFSET"),
+                                       " ".join(l for l in s.stderr.splitlines() if "vmcoreinfo" in l)[:300]))
+    out = os.path.join(WORK, "wrong-ram.vmcoreinfo")
+    p = subprocess.run([e2e.FIND, "--vmcoreinfo", out, t["VMLINUX"], dump], capture_output=True, text=True)
+    text = open(out).read() if os.path.exists(out) else ""
+    report(p.returncode == 0 and vmcoreinfo_value(text, "KERNELOFFSET") == "%x" % t["ko"] and
+           "its KERNELOFFSET is %x" % bad in p.stderr, name + "/kaslr-find",
+           "exit %d, KERNELOFFSET=%s: %s" % (p.returncode, vmcoreinfo_value(text, "KERNELOFFSET"), p.stderr.strip()[-300:]))
+    for f in (dump, out):
+        if os.path.exists(f):
+            os.unlink(f)
+
+
+def main():
+    try:
+        dirs = e2e.boot_dirs()
+    except e2e.LabError as e:
+        report(False, "checks/lab", str(e))
+        return 1
+    os.makedirs(WORK, exist_ok=True)
+    by_boot = {}
+    for d in dirs:
+        by_boot.setdefault(os.path.basename(d.rstrip("/")), []).append(d)
+    kernels = len(by_boot.get("novmci", []))
+    for d in by_boot.get("novmci", []):
+        t = read_truth(d)
+        check_split(d, t)
+        check_operands(d, t)
+        check_full(d, t)
+        check_wrong_ram(d, t)
+    for d in by_boot.get("novmci-la57", []):
+        check_5level(d, read_truth(d))
+    for d in by_boot.get("vmci", []):
+        check_wrong_note(read_truth(d), d)
+    for case in ("split", "split-renamed", "operands", "full", "wrong-ram", "5level", "wrong-note"):
+        report(kernels > 0 and ran.get(case, 0) == kernels, "checks/count/%s" % case,
+               "ran %d, the lab has %d kernels" % (ran.get(case, 0), kernels))
+    shutil.rmtree(os.path.join(WORK, "tmp"), ignore_errors=True)
+    return 1 if e2e.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -247,26 +247,47 @@ def vmcoreinfo_value(text, key):
     return m.group(1) if m else None
 
 
+def patch_phys_base(path, spans, t):
+    """Rewrite NUMBER(phys_base)=<truth> in each span with another decimal of the same length."""
+    old = "NUMBER(phys_base)=%d\n" % t["pb"]
+    digits = str(t["pb"])
+    new_v = int(digits[:-1] + ("1" if digits[-1] != "1" else "3"))	# the last digit changed
+    new = "NUMBER(phys_base)=%d\n" % new_v
+    n = 0
+    with open(path, "r+b") as f:
+        for off, text in spans:
+            i = text.find(old.encode())
+            if i >= 0:
+                f.seek(off + i)
+                f.write(new.encode())
+                n += 1
+    return n, new_v
+
+
 def check_wrong_note(t_vmci, d_vmci):
+    """A note that names another KERNELOFFSET, then one that names another phys_base."""
     t, kv = t_vmci, t_vmci["RELEASE"]
-    name = "checks/wrong-note/%s" % kv
     count("wrong-note")
     src = os.path.join(d_vmci, "idle.elf")
     dump = os.path.join(WORK, "wrong-note.elf")
-    subprocess.run(["cp", "--sparse=always", src, dump], check=True)
-    off, desc = note_span(dump)
-    n, bad = patch_offsets(dump, [(off, desc)] if off is not None else [], t)
-    if n != 1:
-        report(False, name, "%s has no VMCOREINFO note with KERNELOFFSET=%x" % (src, t["ko"]))
-        return
-    s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["kaslr -D"])
-    if session_ok(name, s):
-        text = s.get(0)
-        report(vmcoreinfo_value(text, "KERNELOFFSET") == "%x" % t["ko"] and
-               "not this kernel's: its KERNELOFFSET is %x" % bad in s.stderr, name,
-               "KERNELOFFSET=%s, source %r" % (vmcoreinfo_value(text, "KERNELOFFSET"),
-                                               " ".join(l for l in s.stderr.splitlines() if "vmcoreinfo:" in l)[:300]))
-    os.unlink(dump)
+    for key, patch, shown in (("KERNELOFFSET", patch_offsets, "its KERNELOFFSET is %x"),
+                              ("phys_base", patch_phys_base, "its NUMBER(phys_base) is %d")):
+        name = "checks/wrong-note/%s/%s" % (key, kv)
+        subprocess.run(["cp", "--sparse=always", src, dump], check=True)
+        off, desc = note_span(dump)
+        n, bad = patch(dump, [(off, desc)] if off is not None else [], t)
+        if n != 1:
+            report(False, name, "%s has no VMCOREINFO note with the true %s" % (src, key))
+            continue
+        s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["kaslr -D"])
+        if session_ok(name, s):
+            text = s.get(0)
+            got = (vmcoreinfo_value(text, "KERNELOFFSET"), vmcoreinfo_value(text, "NUMBER(phys_base)"))
+            report(got == ("%x" % t["ko"], "%d" % t["pb"]) and
+                   "the dump's VMCOREINFO note is not this kernel's: " + shown % bad in s.stderr, name,
+                   "KERNELOFFSET, phys_base %s, want (%x, %d); source %r" % (
+                       got, t["ko"], t["pb"], " ".join(l for l in s.stderr.splitlines() if "vmcoreinfo:" in l)[:300]))
+        os.unlink(dump)
 
 
 def ram_copies(path, release):

@@ -23,7 +23,7 @@
 #include "regs.h"
 #include "vmcoreinfo.h"
 #include "vmci_crash.h"
-#include "vmlinux.h"
+#include "core/vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"
 

@@ -35,7 +35,7 @@
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
-#include "vmlinux.h"
+#include "core/vmlinux.h"
 
 #define PROG "kaslr-find"
 #ifndef KASLR_VERSION

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "vmlinux.h"
+#include "core/vmlinux.h"
 
 #define RODATA_ADDR	0xffffffff82000000ULL
 #define RODATA_SIZE	0x2000

@@ -1,5 +1,5 @@
 /*
- * vmlinux.c - link-time values of a vmlinux, read with libelf
+ * core/vmlinux.c - link-time values of a vmlinux, read with libelf
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -18,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmlinux.h"
+#include "core/util.h"
+#include "core/vmlinux.h"
+#include "core/x86_64/x86_64.h"
 
 /* A banner is "Linux version ... \n"; anything this large is not one. */
 #define BANNER_MAX	4096
@@ -299,17 +301,6 @@ read_banner(struct elf_file *ef, const char *path, const GElf_Sym *sym, struct k
 	return KASLR_OK;
 }
 
-/* Little-endian 64-bit word (the vmlinux is x86_64 whatever the host is). */
-static uint64_t
-le64_at(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int b;
-
-	for (b = 7; b >= 0; b--)
-		v = v << 8 | p[b];
-	return v;
-}
 
 static void
 probe_add(struct kaslr_vmlinux *vml, uint64_t vaddr, uint64_t value)
@@ -353,7 +344,7 @@ probes_from_syscalls(struct elf_file *ef, const GElf_Sym *sym, uint64_t lo, uint
 	if (pread(ef->fd, buf, sizeof(buf), (off_t)(shdr.sh_offset + off)) != (ssize_t)sizeof(buf))
 		return;
 	for (i = 0; i < SYSCALL_PROBES; i++) {
-		uint64_t v = le64_at(buf + 8 * i);
+		uint64_t v = kaslr_le64(buf + 8 * i);
 
 		if (v >= lo && v < hi)
 			probe_add(vml, sym->st_value + 8 * i, v);
@@ -386,7 +377,7 @@ section_word(struct elf_file *ef, const GElf_Shdr *shdr, uint64_t va, uint64_t *
 	if (va < shdr->sh_addr || va - shdr->sh_addr > shdr->sh_size - 8 || shdr->sh_size < 8 ||
 	    pread(ef->fd, b, 8, (off_t)(shdr->sh_offset + (va - shdr->sh_addr))) != 8)
 		return -1;
-	*val_ret = le64_at(b);
+	*val_ret = kaslr_le64(b);
 	return 0;
 }
 
@@ -474,7 +465,7 @@ probes_from_rodata_words(struct elf_file *ef, const GElf_Shdr *shdr, uint64_t lo
 			if (pread(ef->fd, buf, len, (off_t)(shdr->sh_offset + start)) != (ssize_t)len)
 				return;
 			for (i = 0; i + 8 <= len; i += 8) {
-				uint64_t v = le64_at(buf + i), va = shdr->sh_addr + start + i;
+				uint64_t v = kaslr_le64(buf + i), va = shdr->sh_addr + start + i;
 				int k;
 
 				if (v < lo || v >= hi)

@@ -1,14 +1,17 @@
 /*
- * kaslr_core.h - crash-free core of kaslr.so and kaslr-find
+ * kaslr_core.h - the core's methods, verification and driver: the API of the shells
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Everything that finds or checks KERNELOFFSET and phys_base lives behind
- * this header.  The core reads guest physical memory only through
- * kaslr_ctx.read_phys (crash's readmem(PHYSADDR) in the module, a dump file
- * in kaslr-find, a synthetic image in the tests) and takes the vmlinux's
- * link-time values in a struct kaslr_vmlinux.  It includes no crash header.
+ * this header, in core/ (docs/design.md draws the layers).  The core reads
+ * guest physical memory only through kaslr_ctx.read_phys (crash's
+ * readmem(PHYSADDR) in the module, a dump file in kaslr-find, a synthetic
+ * image in the tests) and takes the vmlinux's link-time values in a struct
+ * kaslr_vmlinux.  It includes no crash header.  Only the shells
+ * (kaslr_ext.c, kaslr_find.c) and the tests include this file; the layers
+ * below it never do.
  */
 #ifndef KASLR_CORE_H
 #define KASLR_CORE_H
@@ -16,142 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/candidate.h"
+#include "core/paging.h"
 #include "core/types.h"
 #include "core/vmlinux.h"
 #include "core/x86_64/x86_64.h"
 
-
-
-
-/*
- * Paging context: everything that varies between paging modes, in one
- * place (no globals, nothing of crash's machdep).
- */
-struct kaslr_paging {
-	uint64_t root_paddr;	/* top-level table, 4 KiB aligned */
-	int levels;		/* 4 or 5 */
-	uint64_t sme_mask;	/* memory-encryption bit(s) to strip from entries */
-};
-
-enum kaslr_method {
-	KASLR_M_NONE = 0,
-	KASLR_M_PAGETABLE,	/* lowest kernel text mapping through CR3 */
-	KASLR_M_IDT,		/* gate 0 of the IDT through CR3 */
-	KASLR_M_VMCOREINFO,	/* the kernel's vmcoreinfo in RAM, reached through a candidate */
-	KASLR_M_ELFCOREHDR,	/* first kernel's vmcoreinfo via a capture kernel's elfcorehdr= */
-	KASLR_M_SCAN,		/* vmcoreinfo page found by scanning physical memory */
-	KASLR_M_PTSCAN,		/* page tables found by scanning physical memory */
-	KASLR_M_MANUAL,		/* values given by the user */
-	KASLR_M_COUNT
-};
-
-/* Checks a candidate passed (kaslr_verify). */
-enum {
-	KASLR_V_BANNER = 1 << 0,	/* full linux_banner equals the vmlinux's */
-	KASLR_V_ALIGNED = 1 << 1,	/* offset 2 MiB aligned */
-	KASLR_V_WINDOW = 1 << 2,	/* _text + offset inside [START_KERNEL_MAP, +1 GiB) */
-	KASLR_V_PAGETABLE = 1 << 3,	/* page tables map the banner where phys_base says */
-	KASLR_V_VMCOREINFO = 1 << 4,	/* the kernel's own vmcoreinfo (in RAM) agrees */
-	KASLR_V_RELOC = 1 << 5,		/* relocated pointers in the image read link value + offset */
-};
-
-/* CPUs a candidate's CPU set can name; more are counted (count) but not named. */
-#define KASLR_CPUSET_MAX 1024
-
-/* One candidate answer and its evidence. */
-struct kaslr_candidate {
-	enum kaslr_method method;
-	int cpu;			/* -1 when no CPU was involved; else the first CPU */
-	/*
-	 * How many times the search found exactly this candidate: for Methods
-	 * 1 and 2, every CPU whose registers gave it (kaslr_find keeps one row
-	 * for all of them, so 512 idle vCPUs on init_top_pgt are one row with
-	 * count 512); 1 otherwise.  Agreement counts weigh candidates by it.
-	 */
-	int count;
-	uint64_t cpu_set[KASLR_CPUSET_MAX / 64];	/* the CPUs of count, bit per CPU */
-	uint64_t pgd_paddr;		/* table used, 0 if none */
-	int levels;
-	uint64_t kernel_offset;		/* KERNELOFFSET */
-	int64_t phys_base;		/* signed: negative on some boots */
-	unsigned checks;		/* KASLR_V_* passed */
-	enum kaslr_status status;	/* KASLR_OK when found; else why not */
-	char note[160];			/* short human-readable evidence or failure */
-};
-
-/* vmcoreinfo copy found in RAM. */
-struct kaslr_vmci_copy {
-	uint64_t paddr;			/* where the text starts (24 bytes into a note page) */
-	size_t len;
-	char osrelease[65];
-	char build_id[41];
-	int has_offset, has_phys_base;
-	uint64_t kernel_offset;
-	int64_t phys_base;
-	int verified;			/* banner through its values equals the vmlinux's */
-	unsigned checks;		/* KASLR_V_* its values passed (kaslr_verify, no page tables) */
-	char why[160];			/* why it did not verify; "" when it did */
-};
-
-/* ---- paging (kaslr_core.c) ---------------------------------------- */
-
-/*
- * kaslr_paging_from_regs @user_half: 0 kernel PGD (bit 12 cleared), 1 PTI
- * user PGD (bit 12 set), KASLR_PGD_AS_IS keeps CR3's bit 12 (kernels
- * without PTI allocate a PGD as one page, which may be an odd one).
- */
-#define KASLR_PGD_AS_IS (-1)
-
-/**
- * kaslr_paging_from_regs - build a paging context from a CPU's registers
- * @ctx:       core context (used to see where memory ends, for the SME bit)
- * @regs:      the CPU
- * @user_half: 1 to pick the PTI user PGD (bit 12 set), 0 for the kernel half
- * @pg_ret:    filled on success
- *
- * @returns KASLR_OK, or KASLR_NODATA when CR3 is missing/zero or paging is off.
- */
-enum kaslr_status kaslr_paging_from_regs(struct kaslr_ctx *ctx, const struct kaslr_cpu_regs *regs,
-					 int user_half, struct kaslr_paging *pg_ret);
-
-/**
- * kaslr_vtop - translate a virtual address through a paging context
- * @paddr_ret:    physical address
- * @pagesize_ret: size of the leaf that maps it (4 KiB, 2 MiB or 1 GiB); may be NULL
- *
- * @returns KASLR_OK, KASLR_NOTFOUND (not present), KASLR_NODATA (a table is
- * outside the dump), KASLR_CORRUPT (non-canonical address).
- */
-enum kaslr_status kaslr_vtop(struct kaslr_ctx *ctx, const struct kaslr_paging *pg, uint64_t vaddr,
-			     uint64_t *paddr_ret, uint64_t *pagesize_ret);
-
-/**
- * kaslr_first_mapping - lowest present virtual address in [start, end)
- *
- * Walks the tables in address order and stops at the first present leaf.
- * Visits each table at most once, so cycles in the tables cannot loop.
- */
-enum kaslr_status kaslr_first_mapping(struct kaslr_ctx *ctx, const struct kaslr_paging *pg,
-				      uint64_t start, uint64_t end, uint64_t *vaddr_ret,
-				      uint64_t *paddr_ret, uint64_t *pagesize_ret);
-
-/* ---- methods (kaslr_core.c) ----------------------------------------- */
-
-/*
- * Methods 1, 2 and 4 verify what they find (kaslr_verify) and return
- * KASLR_OK only for a verified candidate.  KASLR_NOTFOUND with
- * cand_ret->kernel_offset/phys_base set means values were found but failed
- * verification (cand_ret->note says why, ctx->err in full); other statuses
- * mean no values.  cand_ret->status always equals the return value.
- */
-
-/* Method 1: the kernel text mapping through one CPU's page tables. */
-enum kaslr_status kaslr_from_pagetables(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
-					const struct kaslr_cpu_regs *regs, struct kaslr_candidate *cand_ret);
-
-/* Method 2: gate 0 of the IDT through one CPU's page tables. */
-enum kaslr_status kaslr_from_idt(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
-				 const struct kaslr_cpu_regs *regs, struct kaslr_candidate *cand_ret);
+/* ---- verification (core/verify.c) ---- */
 
 /**
  * kaslr_verify - check a candidate against the vmlinux
@@ -188,6 +62,8 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 enum kaslr_status kaslr_verify_given(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 				     struct kaslr_candidate *cand);
 
+/* ---- Method 3 (core/m3_vmcoreinfo.c) ---- */
+
 /**
  * kaslr_vmci_read_ram - read the kernel's own vmcoreinfo text through a candidate
  * @text_ret: malloc'ed NUL-terminated text (caller frees)
@@ -200,6 +76,8 @@ enum kaslr_status kaslr_verify_given(struct kaslr_ctx *ctx, const struct kaslr_v
 enum kaslr_status kaslr_vmci_read_ram(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 				      const struct kaslr_paging *pg, uint64_t kernel_offset,
 				      int64_t phys_base, char **text_ret, uint64_t *paddr_ret);
+
+/* ---- Method 4 (core/m4_elfcorehdr.c) ---- */
 
 /**
  * kaslr_from_elfcorehdr - Method 4: the first kernel's values from a capture kernel
@@ -220,6 +98,8 @@ enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kasl
 					const struct kaslr_paging *pg, uint64_t kernel_offset,
 					int64_t phys_base, struct kaslr_candidate *cand_ret);
 
+/* ---- Method 5 (core/m5_scan.c) ---- */
+
 /**
  * kaslr_vmci_scan - find vmcoreinfo pages in physical memory (Method 5)
  * @copies:     array to fill
@@ -236,6 +116,8 @@ enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kasl
 enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 				  struct kaslr_vmci_copy *copies, int max, int *nr_ret,
 				  int stop_first_verified);
+
+/* ---- Method 6 (the architecture's: core/x86_64/m6_ptscan.c) ---- */
 
 /**
  * kaslr_ptscan - find top-level page tables in physical memory (Method 6)
@@ -267,7 +149,7 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 enum kaslr_status kaslr_ptscan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			       struct kaslr_candidate *cands, int max, int *nr_ret, int stop_first_verified);
 
-/* ---- driver (kaslr_core.c) ------------------------------------------ */
+/* ---- the driver (core/driver.c) ---- */
 
 /*
  * Distinct candidates kept per search.  Candidates equal in every respect
@@ -314,16 +196,5 @@ struct kaslr_report {
 enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			     const struct kaslr_cpu_regs *regs, int nr_cpus, unsigned methods,
 			     struct kaslr_report *rep);
-
-/**
- * kaslr_cpus_text - a candidate's CPUs as a list of ranges ("0-3,7", "-" for none)
- * @returns @buf.  A list that does not fit ends in "...".
- */
-const char *kaslr_cpus_text(const struct kaslr_candidate *c, char *buf, size_t size);
-
-/* Short names, for output and -m. */
-const char *kaslr_method_name(enum kaslr_method m);
-int kaslr_method_from_name(const char *name);	/* -1 if unknown */
-const char *kaslr_status_name(enum kaslr_status s);
 
 #endif /* KASLR_CORE_H */

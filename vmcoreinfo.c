@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/x86_64/x86_64.h"	/* the rebuild's x86_64 rules (START_KERNEL_MAP, ...) */
 #include "vmcoreinfo.h"
 
 static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "kaslr_core.h"
+#include "core/types.h"
 
 struct kaslr_vmci_entry {
 	char *key;		/* "SYMBOL(_stext)", "KERNELOFFSET", ... */

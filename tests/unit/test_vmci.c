@@ -244,7 +244,9 @@ static int t_scan_truncated(uint64_t *rnd, char *why, size_t whylen)
 
 	scan_fx(&f, rnd);
 	text = synth_vmci_text(&f.k, f.k.offset, f.k.phys_base);
-	cut = strstr(text, "KERNELOFFSET=") + 13 + synth_rand_range(rnd, 0, 3);
+	/* Fewer digits than the value has (offset 0 is one digit): a line known to be cut. */
+	cut = strstr(text, "KERNELOFFSET=") + 13;
+	cut += synth_rand_range(rnd, 0, strcspn(cut, "\n") < 3 ? strcspn(cut, "\n") : 3);
 	synth_write(&f.s, page, text, (size_t)(cut - text));
 	FAIL_IF(kaslr_vmci_scan(&f.ctx, &f.k.vml, copies, 4, &n, 0) != KASLR_OK || n != 1, "%d copies", n);
 	FAIL_IF(copies[0].has_offset || copies[0].verified, "truncated copy has offset " X64,

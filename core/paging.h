@@ -1,0 +1,25 @@
+/*
+ * core/paging.h - a paging context: how one set of page tables is walked
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One struct for everything that varies between paging modes (no globals,
+ * nothing of crash's machdep).  A candidate carries the context it was
+ * found through, so that later reads (the kernel's vmcoreinfo, a capture
+ * kernel's command line) follow the same tables.  The fields are those of
+ * x86_64 (core/x86_64/paging.c walks them); another architecture adds its
+ * own beside them.
+ */
+#ifndef KASLR_CORE_PAGING_H
+#define KASLR_CORE_PAGING_H
+
+#include <stdint.h>
+
+struct kaslr_paging {
+	uint64_t root_paddr;	/* top-level table, 4 KiB aligned */
+	int levels;		/* 4 or 5; 0: no paging context */
+	uint64_t sme_mask;	/* memory-encryption bit(s) to strip from entries */
+};
+
+#endif /* KASLR_CORE_PAGING_H */

@@ -45,7 +45,13 @@ int kaslr_dump_pread(int fd, void *buf, size_t len, uint64_t off);
  */
 int kaslr_dump_src_read(const struct kaslr_dump_src *src, uint64_t off, void *buf, size_t len);
 
-/* "makedumpfile" at offset 0: @src->fd is a flattened stream. */
+/**
+ * kaslr_dump_is_flat - is this the start of makedumpfile's flattened stream?
+ * @magic: the file's first bytes
+ * @len:   how many
+ *
+ * @returns 1 when they begin with "makedumpfile", else 0.
+ */
 int kaslr_dump_is_flat(const unsigned char *magic, size_t len);
 
 /**
@@ -58,7 +64,10 @@ int kaslr_dump_is_flat(const unsigned char *magic, size_t len);
  */
 int kaslr_dump_flat_index(struct kaslr_dump_src *src, const char *path, char *err, size_t errlen);
 
-/* Frees the index (the fd is not closed). */
+/**
+ * kaslr_dump_flat_free - free a flattened stream's index
+ * @src: plain or flattened; its fd stays open
+ */
 void kaslr_dump_flat_free(struct kaslr_dump_src *src);
 
 /* ---- one format (libkdumpfile's format_ops) ---- */
@@ -91,13 +100,17 @@ struct kaslr_dump_file {
 	const char *unsupported;	/* compression a read met but cannot decode */
 };
 
+/* The whole object behind the public part @d (which is its first member). */
 static inline struct kaslr_dump_file *
 kaslr_dump_file(const struct kaslr_dump *d)
 {
 	return (struct kaslr_dump_file *)d;
 }
 
-/* Sort @f's ranges by start and merge those that touch or overlap. */
+/**
+ * kaslr_dump_ranges_merge - sort a dump's ranges and merge those that touch or overlap
+ * @f: the dump whose pub.ranges/pub.nr_ranges a format's open filled
+ */
 void kaslr_dump_ranges_merge(struct kaslr_dump_file *f);
 
 #endif /* KASLR_CORE_DUMP_INT_H */

@@ -34,8 +34,8 @@ KASLR_SO_STAMP = build/flags/$(subst /,_,$(KASLR_SO))
 CC ?= gcc
 WARN = -Wall -Wextra
 CFLAGS ?= -g -O2
-CORE_SRCS = vmcoreinfo.c regs.c dumpfile.c $(wildcard core/*.c core/x86_64/*.c)
-CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h dumpfile.h $(wildcard core/*.h core/x86_64/*.h)
+CORE_SRCS = vmcoreinfo.c regs.c $(wildcard core/*.c core/x86_64/*.c)
+CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h $(wildcard core/*.h core/x86_64/*.h)
 
 all: kaslr.so kaslr-find
 

@@ -18,11 +18,11 @@
 #include <time.h>
 
 #include "crash_compat.h"
-#include "dumpfile.h"
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
 #include "vmci_crash.h"
+#include "core/dump.h"
 #include "core/vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"
@@ -63,8 +63,7 @@ struct kaslr_session {
 	struct kaslr_cpu_regs regs[KASLR_MAX_CPUS];
 	int nr_cpus;
 	const char *regs_source;
-	struct kaslr_dumpfile_info dinfo;
-	struct kaslr_dumpread *rd;	/* plain ELF dumps: read the file directly */
+	struct kaslr_dump *dump;	/* headers, notes; reads formats our reader knows */
 	struct kaslr_ctx ctx;
 	struct kaslr_report rep;
 };
@@ -86,7 +85,7 @@ session_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
 {
 	struct kaslr_session *s = priv;
 
-	if (s->rd && kaslr_dumpread_phys(s->rd, paddr, buf, len) == 0)
+	if (s->dump && kaslr_dump_read_phys(s->dump, paddr, buf, len) == 0)
 		return 0;
 	return crash_read_phys(NULL, paddr, buf, len);
 }
@@ -131,8 +130,7 @@ session_free(struct kaslr_session *s)
 	if (!s)
 		return;
 	kaslr_vmlinux_close(&s->vml);
-	kaslr_dumpfile_free(&s->dinfo);
-	kaslr_dumpread_close(s->rd);
+	kaslr_dump_close(s->dump);
 	free(s);
 }
 
@@ -167,15 +165,14 @@ session_open(void)
 		return NULL;
 	}
 	/* The memory map only bounds scans; a dump we cannot parse still gets the register methods. */
-	if (kaslr_dumpfile_probe(pc->dumpfile, &s->dinfo, err, sizeof(err)) != KASLR_OK &&
-	    CRASHDEBUG(1))
+	if (kaslr_dump_open(pc->dumpfile, &s->dump, err, sizeof(err)) != KASLR_OK && CRASHDEBUG(1))
 		error(INFO, "%s\n", err);
 
 	if (kaslr_regs_get(s->regs, KASLR_MAX_CPUS, &s->nr_cpus, &s->regs_source) != KASLR_OK) {
 		/* crash has no accessor for this format: read the notes ourselves. */
 		int n = 0;
-		if (s->dinfo.notes &&
-		    kaslr_notes_parse(s->dinfo.notes, s->dinfo.notes_len, s->regs, KASLR_MAX_CPUS,
+		if (s->dump && s->dump->notes &&
+		    kaslr_notes_parse(s->dump->notes, s->dump->notes_len, s->regs, KASLR_MAX_CPUS,
 				      &n, NULL) == KASLR_OK && n > 0) {
 			s->nr_cpus = n;
 			s->regs_source = "QEMU notes (read from the dump file)";
@@ -192,14 +189,12 @@ session_open(void)
 	 * it 256 lseek+read pairs) and zero pages are decompressed once.  What
 	 * it cannot read (lzo/snappy/zstd pages, split dumps) crash reads.
 	 */
-	if (kaslr_dumpread_open(pc->dumpfile, &s->rd, err, sizeof(err)) == KASLR_OK)
-		kaslr_dumpread_refine_ranges(s->rd, &s->dinfo);
-	else if (CRASHDEBUG(1))
-		error(INFO, "%s\n", err);
+	if (s->dump && kaslr_dump_reader_error(s->dump) && CRASHDEBUG(1))
+		error(INFO, "%s\n", kaslr_dump_reader_error(s->dump));
 	s->ctx.read_phys = session_read_phys;
 	s->ctx.priv = s;
-	s->ctx.ranges = s->dinfo.ranges;
-	s->ctx.nr_ranges = s->dinfo.nr_ranges;
+	s->ctx.ranges = s->dump ? s->dump->ranges : NULL;
+	s->ctx.nr_ranges = s->dump ? s->dump->nr_ranges : 0;
 	s->ctx.progress = crash_progress;
 	return s;
 }
@@ -762,7 +757,8 @@ write_vmcoreinfo(struct kaslr_session *s, const char *outname, int rebuild)
 {
 	char *text = NULL, source[KASLR_ERRLEN], err[KASLR_ERRLEN];
 
-	if (kaslr_vmci_crash_text(&s->ctx, &s->vml, s->dinfo.notes, s->dinfo.notes_len,
+	if (kaslr_vmci_crash_text(&s->ctx, &s->vml, s->dump ? s->dump->notes : NULL,
+				  s->dump ? s->dump->notes_len : 0,
 				  &s->rep.cand[s->rep.best], rebuild, &text, source,
 				  sizeof(source)) != KASLR_OK) {
 		error(INFO, "%s\n", source);

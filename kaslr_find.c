@@ -6,35 +6,33 @@
  *
  * A thin shell around kaslr_find() (kaslr_core.c), which does all the
  * recovery.  This file only
- *  - opens the dump: libkdumpfile reads plain ELF and kdump-compressed
- *    files; makedumpfile's flattened stream (what QEMU 7.2 writes for its
- *    kdump-* formats), which libkdumpfile 0.5.1 cannot open, goes through a
- *    small reader of our own (dumpfile.c) that also serves as --reader=own;
- *  - takes the vCPU registers from the dump's note area (dumpfile.c finds
+ *  - opens the dump once (core/dump.h parses its headers and reads plain
+ *    ELF, kdump-compressed and flattened files); libkdumpfile, given the
+ *    same file descriptor, reads kdump-compressed files unless --reader=own;
+ *    makedumpfile's flattened stream (what QEMU 7.2 writes for its kdump-*
+ *    formats), which libkdumpfile 0.5.1 cannot open, is read by our reader;
+ *  - takes the vCPU registers from the dump's note area (core/dump.h finds
  *    it in every format, regs.c decodes it);
  *  - prints the answer (text or --json) and optionally a vmcoreinfo file.
  *
  * Exit status: 0 found and verified, 1 not found / not verified, 2 usage
  * error or unreadable input.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libkdumpfile/kdumpfile.h>
 
-#include "dumpfile.h"
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
+#include "core/dump.h"
 #include "core/vmlinux.h"
 
 #define PROG "kaslr-find"
@@ -56,10 +54,8 @@ enum reader { READER_AUTO, READER_LIBKDUMPFILE, READER_OWN };
 
 struct dump {
 	const char *path;
-	struct kaslr_dumpfile_info info;	/* format, ranges, notes */
-	kdump_ctx_t *kctx;			/* libkdumpfile, or NULL */
-	int kfd;				/* its file (libkdumpfile does not close it) */
-	struct kaslr_dumpread *own;		/* the built-in reader otherwise */
+	struct kaslr_dump *file;		/* format, ranges, notes; the built-in reader */
+	kdump_ctx_t *kctx;			/* libkdumpfile (on file->fd), or NULL */
 	const char *reader;
 	char reader_note[256];			/* why not libkdumpfile */
 	/* registers */
@@ -95,7 +91,7 @@ dump_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
 
 		return kdump_read(d->kctx, KDUMP_MACHPHYSADDR, paddr, buf, &n) == KDUMP_OK ? 0 : -1;
 	}
-	return kaslr_dumpread_phys(d->own, paddr, buf, len);
+	return kaslr_dump_read_phys(d->file, paddr, buf, len);
 }
 
 static void
@@ -128,17 +124,13 @@ open_libkdumpfile(struct dump *d)
 {
 	kdump_attr_t attr;
 	kdump_status st;
-	int fd;
 
 	if (!(d->kctx = kdump_new())) {
 		snprintf(d->reader_note, sizeof(d->reader_note), "libkdumpfile: out of memory");
 		return -1;
 	}
-	if ((fd = d->kfd = open(d->path, O_RDONLY)) < 0) {
-		snprintf(d->reader_note, sizeof(d->reader_note), "%s", strerror(errno));
-		goto fail;
-	}
-	st = kdump_open_fd(d->kctx, fd);
+	/* The file we opened: libkdumpfile neither closes it nor needs its offset (we pread). */
+	st = kdump_open_fd(d->kctx, d->file->fd);
 	if (st != KDUMP_OK) {
 		snprintf(d->reader_note, sizeof(d->reader_note), "libkdumpfile: %s", kdump_get_err(d->kctx));
 		goto fail;
@@ -156,9 +148,6 @@ open_libkdumpfile(struct dump *d)
 fail:
 	kdump_free(d->kctx);
 	d->kctx = NULL;
-	if (d->kfd >= 0)
-		close(d->kfd);
-	d->kfd = -1;
 	return -1;
 }
 
@@ -166,37 +155,30 @@ fail:
 static int
 dump_open(struct dump *d, const char *path, enum reader want, char *err, size_t errlen)
 {
-	enum kaslr_status st;
-	int flat;
+	const char *why_not;
 
 	memset(d, 0, sizeof(*d));
 	d->path = path;
-	d->kfd = -1;
 	d->progress_pct = -1;
-	st = kaslr_dumpfile_probe(path, &d->info, err, errlen);
-	if (st != KASLR_OK)
+	if (kaslr_dump_open(path, &d->file, err, errlen) != KASLR_OK)
 		return -1;
-	flat = !strncmp(d->info.format, "flattened", 9);
+	why_not = kaslr_dump_reader_error(d->file);
 
 	// A plain ELF core is read with the built-in reader unless asked
 	// otherwise: the same bytes, but a scan's 1 MiB read is one pread there,
 	// where libkdumpfile 0.5.1 copies page by page and takes 4x as long.
-	if (want == READER_AUTO && !strcmp(d->info.format, "ELF") &&
-	    kaslr_dumpread_open(path, &d->own, err, errlen) == KASLR_OK &&
-	    kaslr_dumpread_is_plain_elf(d->own)) {
+	if (want == READER_AUTO && !strcmp(d->file->format, "ELF") && !why_not) {
 		d->reader = "built-in";
 		snprintf(d->reader_note, sizeof(d->reader_note), "plain ELF, read directly");
 		return 0;
 	}
-	kaslr_dumpread_close(d->own);
-	d->own = NULL;
 
 	// libkdumpfile first; it learnt the flattened format only after 0.5.1
 	// (Debian bookworm's), so there the built-in reader takes over.
 	if (want != READER_OWN) {
 		if (open_libkdumpfile(d) == 0) {
 			d->reader = "libkdumpfile";
-		} else if (flat) {
+		} else if (d->file->flattened) {
 			char why[sizeof(d->reader_note)];
 
 			snprintf(why, sizeof(why), "%s", d->reader_note);
@@ -205,36 +187,21 @@ dump_open(struct dump *d, const char *path, enum reader want, char *err, size_t 
 		}
 		if (!d->kctx && want == READER_LIBKDUMPFILE) {
 			snprintf(err, errlen, "%s: %s (--reader=own reads it)", path, d->reader_note);
-			return -1;
+			goto fail;
 		}
 	}
-	/* kdump-compressed: the built-in reader also gives the memory map (1st bitmap). */
-	if (!d->kctx || !strstr(d->info.format, "ELF")) {
-		if (kaslr_dumpread_open(path, &d->own, err, errlen) != KASLR_OK && !d->kctx)
-			return -1;
+	/* Without libkdumpfile the built-in reader reads it, or nothing does. */
+	if (!d->kctx && why_not) {
+		snprintf(err, errlen, "%s", why_not);
+		goto fail;
 	}
 	if (!d->kctx)
 		d->reader = "built-in";
-	/* kdump-compressed: the 1st bitmap's runs, without the PCI hole. */
-	kaslr_dumpread_refine_ranges(d->own, &d->info);
 	return 0;
-}
-
-/*
- * Bytes of memory a plain ELF dump promises but does not hold (a copy cut
- * short); 0 if complete or not a plain ELF file.
- */
-static uint64_t
-elf_missing_bytes(const char *path)
-{
-	struct kaslr_dumpread *rd;
-	char err[256];
-	uint64_t missing = 0;
-
-	if (kaslr_dumpread_open(path, &rd, err, sizeof(err)) == KASLR_OK)
-		missing = kaslr_dumpread_missing(rd);
-	kaslr_dumpread_close(rd);
-	return missing;
+fail:
+	kaslr_dump_close(d->file);
+	d->file = NULL;
+	return -1;
 }
 
 /* Registers from the note area (ELF PT_NOTE or kdump-compressed note buffer). */
@@ -243,16 +210,16 @@ dump_regs(struct dump *d)
 {
 	int n = 0;
 
-	if (!d->info.notes)
+	if (!d->file->notes)
 		return;
-	kaslr_notes_parse(d->info.notes, d->info.notes_len, NULL, 0, NULL, &d->notes);
+	kaslr_notes_parse(d->file->notes, d->file->notes_len, NULL, 0, NULL, &d->notes);
 	if (d->notes.nr_qemu <= 0)
 		return;
 	n = d->notes.nr_qemu < MAX_CPUS ? d->notes.nr_qemu : MAX_CPUS;
 	if (!(d->regs = calloc(n, sizeof(*d->regs))))
 		return;
-	kaslr_notes_parse(d->info.notes, d->info.notes_len, d->regs, n, &d->nr_cpus, &d->notes);
-	d->regs_source = strstr(d->info.format, "ELF") ? "QEMU ELF notes"
+	kaslr_notes_parse(d->file->notes, d->file->notes_len, d->regs, n, &d->nr_cpus, &d->notes);
+	d->regs_source = strstr(d->file->format, "ELF") ? "QEMU ELF notes"
 						       : "QEMU notes in the kdump-compressed note area";
 }
 
@@ -261,12 +228,8 @@ dump_close(struct dump *d)
 {
 	if (d->kctx)
 		kdump_free(d->kctx);
-	if (d->kfd >= 0)
-		close(d->kfd);
-	d->kfd = -1;
-	kaslr_dumpread_close(d->own);
-	d->own = NULL;
-	kaslr_dumpfile_free(&d->info);
+	kaslr_dump_close(d->file);
+	d->file = NULL;
 	free(d->regs);
 	d->kctx = NULL;
 	d->regs = NULL;
@@ -412,7 +375,7 @@ print_json(const struct run *r)
 	fputs(",\n  \"dump\": ", f);
 	json_str(f, r->dump_arg);
 	fputs(",\n  \"format\": ", f);
-	json_str(f, r->dump.info.format);
+	json_str(f, r->dump.file->format);
 	fputs(",\n  \"reader\": ", f);
 	json_str(f, r->dump.reader);
 	fputs(",\n  \"osrelease\": ", f);
@@ -568,14 +531,14 @@ print_human(const struct run *r, int verbose)
 	if (verbose) {
 		printf("  vmlinux: %s, build-id %s\n", r->vml.osrelease,
 		       r->vml.build_id[0] ? r->vml.build_id : "(none)");
-		printf("  dump: %s, read with %s%s%s%s\n", d->info.format,
+		printf("  dump: %s, read with %s%s%s%s\n", d->file->format,
 		       d->kctx ? "libkdumpfile" : "the built-in reader", d->reader_note[0] ? " (" : "",
 		       d->reader_note, d->reader_note[0] ? ")" : "");
-		for (k = 0; k < d->info.nr_ranges; k++) {
-			uint64_t len = d->info.ranges[k].end - d->info.ranges[k].start;
+		for (k = 0; k < d->file->nr_ranges; k++) {
+			uint64_t len = d->file->ranges[k].end - d->file->ranges[k].start;
 
-			printf("  memory: %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " %s)\n", d->info.ranges[k].start,
-			       d->info.ranges[k].end - 1, len >= 1 << 20 ? len >> 20 : len >> 10,
+			printf("  memory: %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " %s)\n", d->file->ranges[k].start,
+			       d->file->ranges[k].end - 1, len >= 1 << 20 ? len >> 20 : len >> 10,
 			       len >= 1 << 20 ? "MiB" : "KiB");
 		}
 	}
@@ -902,15 +865,15 @@ main(int argc, char **argv)
 	}
 	dump_regs(&r.dump);
 	note_values(&r);
-	if (!strcmp(r.dump.info.format, "ELF") && (missing = elf_missing_bytes(r.dump_arg)))
+	if (!strcmp(r.dump.file->format, "ELF") && (missing = kaslr_dump_missing(r.dump.file)))
 		fprintf(stderr, PROG ": warning: %s is truncated: %" PRIu64 " MiB of the memory its headers "
 			"describe is missing (an incomplete copy?)\n", r.dump_arg, (missing + (1 << 20) - 1) >> 20);
 	r.dump.progress_tty = isatty(STDERR_FILENO);
 
 	r.ctx.read_phys = dump_read_phys;
 	r.ctx.priv = &r.dump;
-	r.ctx.ranges = r.dump.info.ranges;
-	r.ctx.nr_ranges = r.dump.info.nr_ranges;
+	r.ctx.ranges = r.dump.file->ranges;
+	r.ctx.nr_ranges = r.dump.file->nr_ranges;
 	r.ctx.progress = dump_progress;
 	if (!(r.rep = calloc(1, sizeof(*r.rep)))) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -928,10 +891,10 @@ main(int argc, char **argv)
 	if (r.status != KASLR_OK) {
 		if (!r.ctx.err[0])
 			snprintf(r.ctx.err, sizeof(r.ctx.err), "%s", kaslr_status_name(r.status));
-		if (r.dump.own && kaslr_dumpread_unsupported(r.dump.own))
+		if (kaslr_dump_unsupported(r.dump.file))
 			snprintf(err, sizeof(err), "%s (pages compressed with %s are beyond the built-in "
 				 "reader: run makedumpfile -R to unflatten the dump)", r.ctx.err,
-				 kaslr_dumpread_unsupported(r.dump.own));
+				 kaslr_dump_unsupported(r.dump.file));
 		else
 			snprintf(err, sizeof(err), "%s", r.ctx.err);
 		r.error = err;

@@ -14,17 +14,8 @@
 #include <string.h>
 
 #include "regs.h"
-
-/* Little-endian loads through memcpy: descriptors are byte buffers of any alignment. */
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
+#include "core/notes.h"
+#include "core/util.h"
 
 /*
  * QEMUCPUState, version 1 (QEMU target/i386/arch_dump.c, since QEMU 1.7):
@@ -62,24 +53,24 @@ enum kaslr_status kaslr_regs_from_qemu_cpustate(const void *desc, size_t len, in
 	regs_ret->cpu = cpu;
 	if (!desc || len < QCS_MIN_SIZE)
 		return KASLR_CORRUPT;
-	version = get_le32(p + QCS_VERSION);
-	size = get_le32(p + QCS_SIZE);
+	version = kaslr_le32(p + QCS_VERSION);
+	size = kaslr_le32(p + QCS_SIZE);
 	if (version != 1 || size < QCS_MIN_SIZE)
 		return KASLR_CORRUPT;
 	if (size < len)
 		len = size;
 
-	regs_ret->rip = get_le64(p + QCS_RIP);
-	regs_ret->gs_base = get_le64(p + QCS_SEG(QCS_GS) + QCS_SEG_BASE);
-	regs_ret->idtr_limit = get_le32(p + QCS_SEG(QCS_IDT) + QCS_SEG_LIMIT);
-	regs_ret->idtr_base = get_le64(p + QCS_SEG(QCS_IDT) + QCS_SEG_BASE);
-	regs_ret->cr0 = get_le64(p + QCS_CR(0));
-	regs_ret->cr3 = get_le64(p + QCS_CR(3));
-	regs_ret->cr4 = get_le64(p + QCS_CR(4));
+	regs_ret->rip = kaslr_le64(p + QCS_RIP);
+	regs_ret->gs_base = kaslr_le64(p + QCS_SEG(QCS_GS) + QCS_SEG_BASE);
+	regs_ret->idtr_limit = kaslr_le32(p + QCS_SEG(QCS_IDT) + QCS_SEG_LIMIT);
+	regs_ret->idtr_base = kaslr_le64(p + QCS_SEG(QCS_IDT) + QCS_SEG_BASE);
+	regs_ret->cr0 = kaslr_le64(p + QCS_CR(0));
+	regs_ret->cr3 = kaslr_le64(p + QCS_CR(3));
+	regs_ret->cr4 = kaslr_le64(p + QCS_CR(4));
 	regs_ret->valid = KASLR_REG_CR0 | KASLR_REG_CR3 | KASLR_REG_CR4 | KASLR_REG_IDTR |
 			  KASLR_REG_RIP | KASLR_REG_GSBASE;
 	if (len >= QCS_KERNEL_GS_BASE + 8)
-		regs_ret->kernel_gs_base = get_le64(p + QCS_KERNEL_GS_BASE);
+		regs_ret->kernel_gs_base = kaslr_le64(p + QCS_KERNEL_GS_BASE);
 	return KASLR_OK;
 }
 
@@ -91,105 +82,46 @@ size_t kaslr_qemu_note_descsz(const void *desc)
 {
 	const unsigned char *name = (const unsigned char *)desc - 8, *hdr = name - 12;
 
-	if (get_le32(hdr) != 5 || memcmp(name, "QEMU", 5))
+	if (kaslr_le32(hdr) != 5 || memcmp(name, "QEMU", 5))
 		return 0;
-	return get_le32(hdr + 4);
-}
-
-/* Does the note name (namesz bytes, NUL included or not) equal @want? */
-static int note_name_is(const unsigned char *name, uint32_t namesz, const char *want)
-{
-	size_t wl = strlen(want);
-
-	if (namesz == wl + 1 && name[wl] == '\0')
-		return !memcmp(name, want, wl);
-	if (namesz == wl)
-		return !memcmp(name, want, wl);
-	return 0;
-}
-
-static size_t align4(size_t n)
-{
-	return (n + 3) & ~(size_t)3;
+	return kaslr_le32(hdr + 4);
 }
 
 /*
- * ELF64 notes (Elf64_Nhdr) have 32-bit namesz/descsz/type words; name and
- * descriptor are each padded to 4 bytes (the kernel, QEMU and kexec all use
- * 4-byte padding in ELF64 cores, whatever the gABI says about 8).
+ * The walk itself, and its tolerance of padding and cut streams, is
+ * core/notes.c's; this only counts and decodes the notes it hands out.
  */
 enum kaslr_status kaslr_notes_parse(const void *buf, size_t len, struct kaslr_cpu_regs *regs,
 				    int max, int *nr_regs_ret, struct kaslr_notes_info *info_ret)
 {
-	const unsigned char *p = buf;
 	struct kaslr_notes_info info;
+	struct kaslr_notes_iter it;
+	struct kaslr_note n;
+	enum kaslr_status st;
 	int nr_regs = 0;
-	size_t off = 0;
 
 	memset(&info, 0, sizeof(info));
-	if (nr_regs_ret)
-		*nr_regs_ret = 0;
-	if (info_ret)
-		*info_ret = info;
-	if (!buf)
-		return len ? KASLR_CORRUPT : KASLR_OK;
-
-	while (off < len) {
-		uint32_t namesz, descsz, type;
-		size_t name_off, desc_off, next;
-		const unsigned char *name, *desc;
-
-		if (len - off < 12) {
-			/* Trailing zero padding is harmless; anything else is a cut header. */
-			while (off < len && !p[off])
-				off++;
-			if (off < len)
-				goto corrupt;
-			break;
-		}
-		namesz = get_le32(p + off);
-		descsz = get_le32(p + off + 4);
-		type = get_le32(p + off + 8);
-		name_off = off + 12;
-		/* Sizes are 32-bit, lengths size_t: compare against what is left, never add first. */
-		if (align4(namesz) > len - name_off)
-			goto corrupt;
-		desc_off = name_off + align4(namesz);
-		if (descsz > len - desc_off)
-			goto corrupt;
-		next = desc_off + align4(descsz);
-		if (next > len)
-			next = len;	/* last descriptor may lack its padding */
-		name = p + name_off;
-		desc = p + desc_off;
-
-		if (note_name_is(name, namesz, "CORE") && type == KASLR_NT_PRSTATUS) {
+	kaslr_notes_begin(&it, buf, len);
+	while ((st = kaslr_notes_next(&it, &n)) == KASLR_OK) {
+		if (kaslr_note_is(&n, "CORE") && n.type == KASLR_NT_PRSTATUS) {
 			info.nr_prstatus++;
-		} else if (note_name_is(name, namesz, "QEMU")) {
+		} else if (kaslr_note_is(&n, "QEMU")) {
 			if (regs && nr_regs < max) {
 				/* A bad state keeps its slot (valid = 0) so CPU numbers stay right. */
-				kaslr_regs_from_qemu_cpustate(desc, descsz, info.nr_qemu, &regs[nr_regs]);
+				kaslr_regs_from_qemu_cpustate(n.desc, n.descsz, info.nr_qemu, &regs[nr_regs]);
 				nr_regs++;
 			}
 			info.nr_qemu++;
-		} else if (note_name_is(name, namesz, "VMCOREINFO") && !info.vmcoreinfo) {
-			info.vmcoreinfo = (const char *)desc;
-			info.vmcoreinfo_len = descsz;
+		} else if (kaslr_note_is(&n, "VMCOREINFO") && !info.vmcoreinfo) {
+			info.vmcoreinfo = (const char *)n.desc;
+			info.vmcoreinfo_len = n.descsz;
 		}
-		off = next;
 	}
 	if (nr_regs_ret)
 		*nr_regs_ret = nr_regs;
 	if (info_ret)
 		*info_ret = info;
-	return KASLR_OK;
-
-corrupt:
-	if (nr_regs_ret)
-		*nr_regs_ret = nr_regs;
-	if (info_ret)
-		*info_ret = info;
-	return KASLR_CORRUPT;
+	return st == KASLR_CORRUPT ? KASLR_CORRUPT : KASLR_OK;
 }
 
 #ifdef KASLR_WITH_CRASH

@@ -48,7 +48,7 @@ enum kaslr_status kaslr_regs_from_qemu_cpustate(const void *desc, size_t len, in
 
 /**
  * kaslr_notes_parse - walk a 64-bit ELF note stream (a PT_NOTE segment)
- * @buf, @len: the segment's bytes
+ * @buf, @len: the segment's bytes, walked by core/notes.h (its tolerance rule)
  * @regs:      filled from "QEMU" notes in order (CPU n = n-th note); may be NULL
  * @max:       size of @regs
  * @nr_regs_ret: CPUs decoded

@@ -24,6 +24,7 @@
 
 #include "core/x86_64/x86_64.h"	/* the rebuild's x86_64 rules (START_KERNEL_MAP, ...) */
 #include "vmcoreinfo.h"
+#include "core/notes.h"
 
 static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -438,50 +439,31 @@ char *kaslr_vmci_format(const struct kaslr_vmci *vmci)
 
 /* ---- finding a note ---- */
 
-/* Elf64_Nhdr, spelled out so that this file needs no <elf.h>. */
-struct vmci_nhdr {
-	uint32_t namesz;
-	uint32_t descsz;
-	uint32_t type;
-};
-
-#define VMCI_ALIGN4(n) (((n) + 3) & ~(size_t)3)
-
+/* The walk, and what it tolerates, is core/notes.c's. */
 enum kaslr_status kaslr_vmci_from_notes(const void *notes, size_t len, char **text_ret)
 {
-	const unsigned char *p = notes;
-	size_t off = 0;
+	struct kaslr_notes_iter it;
+	struct kaslr_note n;
+	enum kaslr_status st;
 
 	*text_ret = NULL;
 	if (!notes)
 		return KASLR_NODATA;
-	while (off + sizeof(struct vmci_nhdr) <= len) {
-		struct vmci_nhdr nh;
-		size_t name_off, desc_off, next;
-
-		memcpy(&nh, p + off, sizeof(nh));
-		if (!nh.namesz && !nh.descsz && !nh.type)
-			break;	/* final_note(): the kernel's terminator */
-		name_off = off + sizeof(nh);
-		desc_off = name_off + VMCI_ALIGN4((size_t)nh.namesz);
-		next = desc_off + VMCI_ALIGN4((size_t)nh.descsz);
-		if (desc_off > len || next > len || next <= off)
-			return KASLR_CORRUPT;
+	kaslr_notes_begin(&it, notes, len);
+	while ((st = kaslr_notes_next(&it, &n)) == KASLR_OK) {
 		/* The kernel names it "VMCOREINFO" with its NUL (namesz 11), type 0. */
-		if (nh.namesz >= 10 && !memcmp(p + name_off, "VMCOREINFO", 10) &&
-		    (nh.namesz == 10 || p[name_off + 10] == '\0')) {
-			char *t = malloc((size_t)nh.descsz + 1);
+		if (kaslr_note_is(&n, "VMCOREINFO")) {
+			char *t = malloc((size_t)n.descsz + 1);
 
 			if (!t)
 				return KASLR_NOMEM;
-			memcpy(t, p + desc_off, nh.descsz);
-			t[nh.descsz] = '\0';
+			memcpy(t, n.desc, n.descsz);
+			t[n.descsz] = '\0';
 			*text_ret = t;
 			return KASLR_OK;
 		}
-		off = next;
 	}
-	return KASLR_NODATA;
+	return st;
 }
 
 /* ---- rebuilding from type information ---- */

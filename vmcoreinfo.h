@@ -104,12 +104,12 @@ char *kaslr_vmci_format(const struct kaslr_vmci *vmci);
 
 /**
  * kaslr_vmci_from_notes - the text of a VMCOREINFO ELF note among others
- * @notes, @len: a PT_NOTE segment or kdump note area (Elf64_Nhdr records,
- *               4-byte aligned, host byte order)
+ * @notes, @len: a PT_NOTE segment or kdump note area, walked by
+ *               core/notes.h (which says what it tolerates)
  * @text_ret:    malloc'ed NUL-terminated copy of the note's descriptor
  *
  * @returns KASLR_OK; KASLR_NODATA when there is no VMCOREINFO note;
- * KASLR_CORRUPT when a record runs past @len; KASLR_NOMEM.
+ * KASLR_CORRUPT when a note before it runs past @len; KASLR_NOMEM.
  */
 enum kaslr_status kaslr_vmci_from_notes(const void *notes, size_t len, char **text_ret);
 

@@ -152,7 +152,8 @@ import xml.etree.ElementTree as ET
 
 name, xml_path, log_path, report_path, strict = sys.argv[1:6]
 strict = strict == "1"
-OURS = {"kaslr_ext.c", "kaslr_core.c", "vmcoreinfo.c", "vmci_crash.c", "regs.c", "dumpfile.c", "vmlinux.c"}
+OURS = {"kaslr_ext.c", "kaslr_core.c", "vmcoreinfo.c", "vmci_crash.c", "regs.c", "vmlinux.c",
+        "dump.c", "dump_elf.c", "dump_kdump.c", "dump_flat.c", "notes.c"}
 
 def out(kind, check, text):
     print("%s: e2e/valgrind/%s/%s%s" % (kind, name, check, text))

@@ -5,63 +5,50 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Input: the first bytes of a dump file, written to a memfd that
- * kaslr_dumpfile_probe and the page reader (kaslr_dumpread_*) open by its
- * /proc/self/fd path; the reader then reads a page head, a piece and a
- * page-crossing span of each of the first ranges.
+ * kaslr_dump_open opens by its /proc/self/fd path; the page reader then
+ * reads a page head, a piece and a page-crossing span of each of the
+ * first ranges.
  * Oracles: on success the ranges are sorted, disjoint and non-empty (the
  * scans and in_dump's binary search rely on it), notes and notes_len
- * agree and the notes parse without reading outside them; on failure
- * nothing is left allocated and the message is a terminated string.
+ * agree and the notes parse without reading outside them, a reader that
+ * cannot read says why; on failure no object is handed out and the
+ * message is a terminated string (ASan's leak check: nothing left
+ * allocated).
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "dumpfile.h"
 #include "regs.h"
+#include "core/dump.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The page reader on the same file: any result but a crash or a leak. */
-static void read_some(const char *path, const struct kaslr_dumpfile_info *info)
+/* The page reader: any result but a crash or a leak. */
+static void read_some(struct kaslr_dump *dump)
 {
 	static unsigned char buf[1u << 16];
-	struct kaslr_dumpfile_info copy;
-	struct kaslr_dumpread *rd;
-	char err[256];
+	const char *why = kaslr_dump_reader_error(dump);
 	int i;
 
-	if (kaslr_dumpread_open(path, &rd, err, sizeof(err)) != KASLR_OK) {
-		if (rd)
-			FUZZ_FAIL("reader: failed open left a reader");
-		if (!memchr(err, '\0', sizeof(err)))
-			FUZZ_FAIL("reader: unterminated message");
-		return;
-	}
-	for (i = 0; i < info->nr_ranges && i < 3; i++) {
-		uint64_t a = info->ranges[i].start;
+	if (why && !memchr(why, '\0', KASLR_ERRLEN))
+		FUZZ_FAIL("reader: unterminated message");
+	for (i = 0; i < dump->nr_ranges && i < 3; i++) {
+		uint64_t a = dump->ranges[i].start;
 
-		kaslr_dumpread_phys(rd, a, buf, 16);
-		kaslr_dumpread_phys(rd, a, buf, sizeof(buf));
-		kaslr_dumpread_phys(rd, a + 4090, buf, 12);
+		if (kaslr_dump_read_phys(dump, a, buf, 16) == 0 && why)
+			FUZZ_FAIL("reader: read although \"%s\"", why);
+		kaslr_dump_read_phys(dump, a, buf, sizeof(buf));
+		kaslr_dump_read_phys(dump, a + 4090, buf, 12);
 	}
-	(void)kaslr_dumpread_is_plain_elf(rd);
-	(void)kaslr_dumpread_unsupported(rd);
-	(void)kaslr_dumpread_missing(rd);
-	copy = *info;
-	copy.ranges = NULL;
-	copy.notes = NULL;
-	kaslr_dumpread_refine_ranges(rd, &copy);
-	if (copy.ranges && copy.nr_ranges <= 0)
-		FUZZ_FAIL("reader: %d ranges handed over", copy.nr_ranges);
-	free(copy.ranges);
-	kaslr_dumpread_close(rd);
+	(void)kaslr_dump_unsupported(dump);
+	(void)kaslr_dump_missing(dump);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct kaslr_dumpfile_info info;
+	struct kaslr_dump *dump = (struct kaslr_dump *)1;
 	struct kaslr_cpu_regs regs[4];
 	struct kaslr_notes_info ni;
 	char path[64], err[256];
@@ -80,33 +67,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	memset(err, 0x5a, sizeof(err));
 	err[0] = '\0';
-	st = kaslr_dumpfile_probe(path, &info, err, sizeof(err));
-	if (st == KASLR_OK)
-		read_some(path, &info);
+	st = kaslr_dump_open(path, &dump, err, sizeof(err));
 	close(fd);
 	if (!memchr(err, '\0', sizeof(err)))
-		FUZZ_FAIL("probe: unterminated message");
+		FUZZ_FAIL("open: unterminated message");
 	if (st != KASLR_OK) {
-		if (info.ranges || info.notes || info.nr_ranges || info.notes_len)
-			FUZZ_FAIL("probe: %s but ranges/notes left behind", kaslr_status_name(st));
+		if (dump)
+			FUZZ_FAIL("open: %s but a dump handed out", kaslr_status_name(st));
 		return 0;
 	}
-	if (!info.format)
-		FUZZ_FAIL("probe: OK without a format name");
-	if (info.nr_ranges < 0 || (info.nr_ranges && !info.ranges))
-		FUZZ_FAIL("probe: %d ranges", info.nr_ranges);
-	for (i = 0; i < info.nr_ranges; i++) {
-		if (info.ranges[i].end <= info.ranges[i].start)
-			FUZZ_FAIL("probe (%s): range %d [0x%" PRIx64 ", 0x%" PRIx64 ") is empty or wraps",
-				  info.format, i, info.ranges[i].start, info.ranges[i].end);
-		if (i && info.ranges[i].start <= info.ranges[i - 1].end)
-			FUZZ_FAIL("probe (%s): range %d [0x%" PRIx64 ", ...) not after range %d's end 0x%" PRIx64,
-				  info.format, i, info.ranges[i].start, i - 1, info.ranges[i - 1].end);
+	if (!dump)
+		FUZZ_FAIL("open: OK without a dump");
+	if (!dump->format)
+		FUZZ_FAIL("open: OK without a format name");
+	if (dump->nr_ranges < 0 || (dump->nr_ranges && !dump->ranges))
+		FUZZ_FAIL("open: %d ranges", dump->nr_ranges);
+	for (i = 0; i < dump->nr_ranges; i++) {
+		if (dump->ranges[i].end <= dump->ranges[i].start)
+			FUZZ_FAIL("open (%s): range %d [0x%" PRIx64 ", 0x%" PRIx64 ") is empty or wraps",
+				  dump->format, i, dump->ranges[i].start, dump->ranges[i].end);
+		if (i && dump->ranges[i].start <= dump->ranges[i - 1].end)
+			FUZZ_FAIL("open (%s): range %d [0x%" PRIx64 ", ...) not after range %d's end 0x%" PRIx64,
+				  dump->format, i, dump->ranges[i].start, i - 1, dump->ranges[i - 1].end);
 	}
-	if (!info.notes != !info.notes_len)
-		FUZZ_FAIL("probe: notes %p with length %zu", info.notes, info.notes_len);
-	if (info.notes)
-		kaslr_notes_parse(info.notes, info.notes_len, regs, 4, &nr, &ni);
-	kaslr_dumpfile_free(&info);
+	if (!dump->notes != !dump->notes_len)
+		FUZZ_FAIL("open: notes %p with length %zu", dump->notes, dump->notes_len);
+	if (dump->notes)
+		kaslr_notes_parse(dump->notes, dump->notes_len, regs, 4, &nr, &ni);
+	read_some(dump);
+	kaslr_dump_close(dump);
 	return 0;
 }

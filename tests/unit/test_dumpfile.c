@@ -1,5 +1,5 @@
 /*
- * test_dumpfile.c - the page reader on makedumpfile's flattened format (dumpfile.c)
+ * test_dumpfile.c - the page reader on makedumpfile's flattened format (core/dump_flat.c)
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -8,13 +8,13 @@
  * a flattened stream: first the whole file in random order, then records
  * that rewrite random spans with other random bytes, some overlapping each
  * other.  A model applies the same records in stream order (the later one
- * wins, as makedumpfile -R does); every read through kaslr_dumpread_phys
+ * wins, as makedumpfile -R does); every read through kaslr_dump_read_phys
  * must give the model's bytes.
  */
 #include <unistd.h>
 
 #include "unit.h"
-#include "dumpfile.h"
+#include "core/dump.h"
 
 #define HDR_SIZE	0x1000ULL		/* ELF header + program header, padded */
 #define SEG_PADDR	0x100000ULL
@@ -86,7 +86,7 @@ static int t_flat_overlap(uint64_t *rnd, char *why, size_t whylen)
 {
 	static unsigned char model[FILE_SIZE], got[8192];
 	struct rec r[600];
-	struct kaslr_dumpread *rd = NULL;
+	struct kaslr_dump *dump = NULL;
 	char path[64], err[KASLR_ERRLEN];
 	int n = 0, i, k, fd, ret = 0;
 	uint64_t off;
@@ -131,21 +131,24 @@ static int t_flat_overlap(uint64_t *rnd, char *why, size_t whylen)
 	FAIL_IF(fd < 0, "mkstemp");
 	close(fd);
 	FAIL_IF(write_stream(path, r, n) < 0, "cannot write %s", path);
-	FAIL_IF(kaslr_dumpread_open(path, &rd, err, sizeof(err)) != KASLR_OK, "open: %s", err);
+	FAIL_IF(kaslr_dump_open(path, &dump, err, sizeof(err)) != KASLR_OK, "open: %s", err);
+	FAIL_IF(strcmp(dump->format, "flattened ELF"), "opened as %s", dump->format);
+	FAIL_IF(dump->nr_ranges != 1 || dump->ranges[0].start != SEG_PADDR ||
+		dump->ranges[0].end != SEG_PADDR + SEG_SIZE, "%d ranges", dump->nr_ranges);
 	for (i = 0; i < 2000; i++) {
 		uint64_t len = synth_rand_range(rnd, 1, sizeof(got) + 1);
 		uint64_t pa = SEG_PADDR + synth_rand_range(rnd, 0, SEG_SIZE - len + 1);
 
-		FAIL_IF(kaslr_dumpread_phys(rd, pa, got, len) != 0, "read " X64 "+%" PRIu64 " failed", pa, len);
+		FAIL_IF(kaslr_dump_read_phys(dump, pa, got, len) != 0, "read " X64 "+%" PRIu64 " failed", pa, len);
 		for (k = 0; k < (int)len; k++)
 			FAIL_IF(got[k] != model[HDR_SIZE + pa - SEG_PADDR + (uint64_t)k],
 				"byte " X64 " reads %02x, the last record wrote %02x", pa + (uint64_t)k, got[k],
 				model[HDR_SIZE + pa - SEG_PADDR + (uint64_t)k]);
 	}
 	/* The whole segment in one read, and nothing past it. */
-	FAIL_IF(kaslr_dumpread_phys(rd, SEG_PADDR + SEG_SIZE - 16, got, 32) == 0, "read past the segment");
+	FAIL_IF(kaslr_dump_read_phys(dump, SEG_PADDR + SEG_SIZE - 16, got, 32) == 0, "read past the segment");
 out:
-	kaslr_dumpread_close(rd);
+	kaslr_dump_close(dump);
 	unlink(path);
 	for (i = 0; i < n; i++)
 		free(r[i].data);

@@ -17,12 +17,13 @@
 #include <setjmp.h>
 #include <time.h>
 
-#include "crash_compat.h"
+#include "crash/crash_compat.h"
+#include "crash/regs_crash.h"
+#include "crash/vmci_crash.h"
 #include "dumpfile.h"
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
-#include "vmci_crash.h"
 #include "core/vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"

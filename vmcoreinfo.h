@@ -121,7 +121,7 @@ enum kaslr_status kaslr_vmci_from_notes(const void *notes, size_t len, char **te
  * decides whether the kernel would have emitted a key, so "absent" must
  * never be confused with "error").  Type names are spelled as in C:
  * "struct page", "nodemask_t".  Members may sit in anonymous structs or
- * unions.  The same table can be driven by crash (vmci_crash.c) or libdw.
+ * unions.  The same table can be driven by crash (crash/vmci_crash.c) or libdw.
  */
 struct kaslr_typeinfo_ops {
 	/* Link-time value of a symbol of the vmlinux (no KASLR offset). */

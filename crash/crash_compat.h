@@ -1,12 +1,12 @@
 /*
- * crash_compat.h - what differs between the crash releases kaslr.so is built for
+ * crash/crash_compat.h - what differs between the crash releases kaslr.so is built for
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * kaslr.so is built per crash release, against that release's own defs.h
  * (make CRASH_SRC=DIR, make versions).  Compared for everything kaslr_ext.c
- * and regs.c touch, the headers of crash 7.2.9 (Debian bullseye, gdb 7.6),
+ * and crash/ touch, the headers of crash 7.2.9 (Debian bullseye, gdb 7.6),
  * 8.0.2 (bookworm) and 8.0.6 (trixie, both gdb 10.2) agree on every name and
  * value used: kt->relocate and kt->flags RELOC_SET, kt->flags2 KASLR,
  * machdep->flags PHYS_BASE / VM_5LEVEL, machspec->phys_base, st->symtable and

@@ -1,11 +1,11 @@
 /*
- * vmci_crash.h - the vmcoreinfo of "kaslr -D" / "kaslr -w", inside crash
+ * crash/vmci_crash.h - the vmcoreinfo of "kaslr -D" / "kaslr -w", inside crash
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef KASLR_VMCI_CRASH_H
-#define KASLR_VMCI_CRASH_H
+#ifndef KASLR_CRASH_VMCI_CRASH_H
+#define KASLR_CRASH_VMCI_CRASH_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,4 +41,4 @@ enum kaslr_status kaslr_vmci_crash_text(struct kaslr_ctx *ctx, const struct kasl
 					const struct kaslr_candidate *cand, int force_rebuild, char **text_ret,
 					char *source, size_t sourcelen);
 
-#endif /* KASLR_VMCI_CRASH_H */
+#endif /* KASLR_CRASH_VMCI_CRASH_H */

@@ -1,5 +1,5 @@
 /*
- * vmci_crash.c - the vmcoreinfo of "kaslr -D" / "kaslr -w", inside crash
+ * crash/vmci_crash.c - the vmcoreinfo of "kaslr -D" / "kaslr -w", inside crash
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -22,8 +22,8 @@
 #include <libelf.h>
 #include <unistd.h>
 
+#include "crash/vmci_crash.h"
 #include "kaslr_core.h"
-#include "vmci_crash.h"
 #include "vmcoreinfo.h"
 
 struct vmci_crash {

@@ -17,7 +17,8 @@
  * the init chain main_loop() runs (read_in_kernel_config .. POST_INIT).
  * The struct layouts differ (offset_table, machdep_table, symbol_table_data,
  * program_context), which is why a build serves one release only; the
- * snapshot in kaslr_ext.c copies them whole, so it follows the header.
+ * repair transaction (crash/repair.c) copies them whole, so it follows the
+ * header.
  *
  * What differs in behaviour, and lives here:
  *  1. how gdb's view of the kernel is moved (kaslr_crash_gdb_relocate);

@@ -25,6 +25,7 @@
 #include "crash/vmci_crash.h"
 #include "kaslr_core.h"
 #include "vmcoreinfo.h"
+#include "core/vmci_rebuild.h"
 
 struct vmci_crash {
 	struct kaslr_ctx *ctx;

@@ -26,6 +26,7 @@
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
+#include "core/names.h"
 #include "core/vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"
@@ -209,30 +210,11 @@ session_open(void)
 
 /* ---- output ---------------------------------------------------------- */
 
+/* The checks a candidate passed, in the module's words ("none" for none). */
 static const char *
 checks_text(unsigned checks, char *buf, size_t len)
 {
-	static const struct {
-		unsigned bit;
-		const char *text;
-	} names[] = {
-		{ KASLR_V_BANNER, "linux_banner equal" },
-		{ KASLR_V_ALIGNED, "2 MiB aligned" },
-		{ KASLR_V_WINDOW, "in the 1 GiB window" },
-		{ KASLR_V_RELOC, "relocated pointers agree" },
-		{ KASLR_V_PAGETABLE, "page tables agree" },
-		{ KASLR_V_VMCOREINFO, "in-RAM vmcoreinfo agrees" },
-	};
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (checks & names[i].bit)
-			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "",
-				      names[i].text);
-	if (!n)
-		snprintf(buf, len, "none");
-	return buf;
+	return kaslr_checks_join(checks, KASLR_CHECK_LONG, ", ", "none", buf, len);
 }
 
 static void

@@ -35,6 +35,7 @@
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
+#include "core/names.h"
 #include "core/vmlinux.h"
 
 #define PROG "kaslr-find"
@@ -274,34 +275,11 @@ dump_close(struct dump *d)
 
 /* ==== output ========================================================== */
 
-static const struct {
-	unsigned bit;
-	const char *key;	/* JSON */
-	const char *text;	/* human */
-} check_names[] = {
-	{ KASLR_V_BANNER, "banner", "linux_banner equal" },
-	{ KASLR_V_ALIGNED, "aligned", "2 MiB aligned" },
-	{ KASLR_V_WINDOW, "window", "in window" },
-	{ KASLR_V_RELOC, "reloc", "relocated pointers agree" },
-	{ KASLR_V_PAGETABLE, "pagetable", "page tables agree" },
-	{ KASLR_V_VMCOREINFO, "vmcoreinfo", "in-RAM vmcoreinfo agrees" },
-};
-#define NR_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
-
-/* Short check list for the -v table: "banner,aligned,window". */
+/* Short check list for the -v table and JSON: "banner,aligned,window". */
 static const char *
 checks_short(unsigned checks, char *buf, size_t size)
 {
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < NR_CHECKS; i++)
-		if (checks & check_names[i].bit)
-			n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
-					      check_names[i].key);
-	if (!n)
-		snprintf(buf, size, "-");
-	return buf;
+	return kaslr_checks_join(checks, KASLR_CHECK_KEY, ",", "-", buf, size);
 }
 
 /* A word the shell passes through unchanged, quoted if it needs to be. */
@@ -436,9 +414,9 @@ print_json(const struct run *r)
 		      ",\n  \"phys_base\": null,\n  \"phys_base_hex\": null", f);
 	}
 	fprintf(f, ",\n  \"verified\": %s,\n  \"checks\": [", b ? "true" : "false");
-	for (i = 0, k = 0; b && i < NR_CHECKS; i++)
-		if (b->checks & check_names[i].bit)
-			fprintf(f, "%s\"%s\"", k++ ? ", " : "", check_names[i].key);
+	for (i = 0, k = 0; b && i < kaslr_nr_check_names; i++)
+		if (b->checks & kaslr_check_names[i].bit)
+			fprintf(f, "%s\"%s\"", k++ ? ", " : "", kaslr_check_names[i].key);
 	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d,\n  \"failed\": %d", rep ? rep->nr_agree : 0,
 		rep ? rep->nr_disagree : 0, rep ? rep->nr_failed : 0);
 	fputs(",\n  \"candidates\": [", f);
@@ -614,11 +592,11 @@ print_human(const struct run *r, int verbose)
 	printf("  KERNELOFFSET: 0x%" PRIx64 "\n", b->kernel_offset);
 	printf("  phys_base: 0x%" PRIx64 " (%" PRId64 ")\n", (uint64_t)b->phys_base, b->phys_base);
 	printf("  verified:");
-	for (i = 0, k = 0; i < NR_CHECKS; i++) {
-		if (!(b->checks & check_names[i].bit))
+	for (i = 0, k = 0; i < kaslr_nr_check_names; i++) {
+		if (!(b->checks & kaslr_check_names[i].bit))
 			continue;
-		printf("%s %s", k++ ? "," : "", check_names[i].text);
-		if (check_names[i].bit == KASLR_V_BANNER)
+		printf("%s %s", k++ ? "," : "", kaslr_check_names[i].text);
+		if (kaslr_check_names[i].bit == KASLR_V_BANNER)
 			printf(" (vmlinux %s)", r->vml.osrelease);
 	}
 	printf("\n");

@@ -27,6 +27,7 @@
 #include "regs.h"
 #include "vmcoreinfo.h"
 #include "core/names.h"
+#include "core/vmci_source.h"
 #include "core/vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"
@@ -410,25 +411,37 @@ repair_session(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sou
 
 /* ---- "kaslr -D" / "kaslr -w" ---------------------------------------- */
 
-/* -D prints the text to fp (its source on stderr); -w FILE writes it whole or not at all. */
+/*
+ * -D prints the text to fp (its source on stderr); -w FILE writes it whole
+ * or not at all.  The source: the dump's note, else the kernel's copy in
+ * RAM, each only if it agrees with the answer, else the rebuild through
+ * crash (-R: the rebuild only).
+ */
 static void
 write_vmcoreinfo(struct kaslr_session *s, const char *outname, int rebuild)
 {
-	char *text = NULL, source[KASLR_ERRLEN], err[KASLR_ERRLEN];
+	struct kaslr_vmci_crash_build b = { &s->ctx, &s->vml, &s->rep.cand[s->rep.best] };
+	struct kaslr_vmci_policy pol = {
+		.sources = rebuild ? 0 : KASLR_VMCI_SRC_NOTE | KASLR_VMCI_SRC_RAM,
+		.notes = s->dinfo.notes,
+		.notes_len = s->dinfo.notes_len,
+		.build = kaslr_vmci_crash_build,
+		.build_priv = &b,
+	};
+	struct kaslr_vmci_choice ch;
+	char *text = NULL, err[KASLR_ERRLEN];
 
-	if (kaslr_vmci_crash_text(&s->ctx, &s->vml, s->dinfo.notes, s->dinfo.notes_len,
-				  &s->rep.cand[s->rep.best], rebuild, &text, source,
-				  sizeof(source)) != KASLR_OK) {
-		error(INFO, "%s\n", source);
+	if (kaslr_vmci_source(&s->ctx, &s->vml, b.cand, &pol, &text, &ch) != KASLR_OK) {
+		error(INFO, "%s\n", ch.line);
 		return;
 	}
 	if (!outname) {
 		fputs(text, fp);
-		fprintf(stderr, "vmcoreinfo: %s\n", source);
+		fprintf(stderr, "vmcoreinfo: %s\n", ch.line);
 	} else if (kaslr_write_text_file(outname, text, err, sizeof(err)) < 0) {
 		error(INFO, "%s\n", err);
 	} else {
-		fprintf(fp, "%s: vmcoreinfo: %s\n", outname, source);
+		fprintf(fp, "%s: vmcoreinfo: %s\n", outname, ch.line);
 	}
 	free(text);
 }

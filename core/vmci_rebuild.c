@@ -479,7 +479,14 @@ static int sp_sme_mask(struct vmci_build *b, const struct vmci_rule *r, char *va
 	return 1;
 }
 
-/* ---- the table ---- */
+/*
+ * ---- the table ----
+ *
+ * Kept as it was written when the engine moved out of vmcoreinfo.c: one
+ * entry per line the kernel writes, in its order, each with the kernel
+ * code (and commit, where a version decides) behind it.  A key a new
+ * kernel adds is one entry here, not a new branch in the engine.
+ */
 
 #define SYM(key, sym) { key, VK_SYMBOL, sym, NULL, 0, VC_NONE, NULL, NULL, NULL }
 #define SYM_IF(key, sym, cond, c) { key, VK_SYMBOL, sym, NULL, 0, cond, c, NULL, NULL }

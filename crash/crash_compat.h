@@ -75,6 +75,8 @@
  * always checked (a gdb 7.6 crash has objfile_rebase unmangled, a C++ one
  * mangled); the exact release only when the build was told it
  * (KASLR_CRASH_VERSION, set by "make versions" / make CRASH_VERSION=).
+ * This guard is what lets one source tree serve every crash release: kept
+ * as it is, and the first thing the constructor runs.
  *
  * @returns 0 when this crash fits, 1 (and @why) when it does not.
  */

@@ -102,6 +102,7 @@ regs_vmss(struct kaslr_cpu_regs *regs, int max, int *nr_ret)
 				 max, nr_ret);
 }
 
+/* The register-source table, kept as the design: a format crash learns is one row. */
 static const struct {
 	const char *name;
 	enum kaslr_status (*get)(struct kaslr_cpu_regs *, int, int *);

@@ -37,14 +37,20 @@ CFLAGS ?= -g -O2
 CORE_SRCS = vmcoreinfo.c regs.c $(wildcard core/*.c core/x86_64/*.c)
 CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h $(wildcard core/*.h core/x86_64/*.h)
 
+# The crash glue: kaslr_ext.c and crash/ are all that include crash's defs.h.
+# -fvisibility=hidden: crash finds the module by its constructor, which calls
+# register_extension(); it looks up no name in it, so kaslr.so exports none.
+CRASH_SRCS = $(wildcard crash/*.c)
+CRASH_HDRS = $(wildcard crash/*.h)
+
 all: kaslr.so kaslr-find
 
-$(KASLR_SO): kaslr_ext.c vmci_crash.c vmci_crash.h crash_compat.h $(CORE_SRCS) $(CORE_HDRS) $(KASLR_SO_STAMP)
+$(KASLR_SO): kaslr_ext.c $(CRASH_SRCS) $(CRASH_HDRS) $(CORE_SRCS) $(CORE_HDRS) $(KASLR_SO_STAMP)
 	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h in $(or $(CRASH_SRC),. .. /usr/include/crash): install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -D$(TARGET) -D$(GDB_FLAVOUR) -DKASLR_WITH_CRASH \
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -fvisibility=hidden -D$(TARGET) -D$(GDB_FLAVOUR) \
 		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
-		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c vmci_crash.c $(CORE_SRCS) -lelf -lz -ldl
+		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CRASH_SRCS) $(CORE_SRCS) -lelf -lz -ldl
 
 $(KASLR_SO_STAMP): FORCE
 	@mkdir -p $(dir $@)

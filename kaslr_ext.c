@@ -1,28 +1,33 @@
 /*
- * kaslr_ext.c - the crash glue of kaslr.so: command, help, output, repair
+ * kaslr_ext.c - the crash glue of kaslr.so: command, help, options, output
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Everything that finds or checks an answer is in kaslr_core.c; this file
- * only feeds it crash's memory, registers and vmlinux path, prints what it
- * says, and - for "kaslr -r" - moves crash's view of the kernel to the
- * verified answer.
+ * Everything that finds or checks an answer is in the crash-free core; this
+ * file only feeds it crash's memory, registers and vmlinux path, prints
+ * what it says, and decides when "kaslr -r" may move crash's view of the
+ * kernel.  The rest of the glue is in crash/: the registers crash has
+ * (regs_crash.c), the repair transaction (repair.c), the vmcoreinfo rebuild
+ * through crash's type information (vmci_crash.c), and what differs between
+ * crash releases (crash_compat.h).
  */
 #include "defs.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <inttypes.h>
-#include <setjmp.h>
 #include <time.h>
 
-#include "crash_compat.h"
+#include "core/dump.h"
+#include "core/names.h"
+#include "core/vmci_source.h"
+#include "crash/crash_compat.h"
+#include "crash/regs_crash.h"
+#include "crash/repair.h"
+#include "crash/vmci_crash.h"
 #include "kaslr_core.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
-#include "vmci_crash.h"
-#include "core/dump.h"
 #include "core/vmlinux.h"
 
 #define KASLR_EXT_VERSION "0.1.0"
@@ -201,30 +206,11 @@ session_open(void)
 
 /* ---- output ---------------------------------------------------------- */
 
+/* The checks a candidate passed, in the module's words ("none" for none). */
 static const char *
 checks_text(unsigned checks, char *buf, size_t len)
 {
-	static const struct {
-		unsigned bit;
-		const char *text;
-	} names[] = {
-		{ KASLR_V_BANNER, "linux_banner equal" },
-		{ KASLR_V_ALIGNED, "2 MiB aligned" },
-		{ KASLR_V_WINDOW, "in the 1 GiB window" },
-		{ KASLR_V_RELOC, "relocated pointers agree" },
-		{ KASLR_V_PAGETABLE, "page tables agree" },
-		{ KASLR_V_VMCOREINFO, "in-RAM vmcoreinfo agrees" },
-	};
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (checks & names[i].bit)
-			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "",
-				      names[i].text);
-	if (!n)
-		snprintf(buf, len, "none");
-	return buf;
+	return kaslr_checks_join(checks, KASLR_CHECK_LONG, ", ", "none", buf, len);
 }
 
 static void
@@ -349,318 +335,15 @@ print_result(struct kaslr_session *s)
 /* ---- "kaslr -r": move crash's view of the kernel -------------------- */
 
 /*
- * Saved state for an all-or-nothing repair.  Symbol values are saved whole:
- * restoring them and rebuilding the hash returns the table to what it was.
- */
-struct kaslr_undo {
-	ulong *symvals;
-	long nsyms;
-	ulong relocate;
-	ulong kt_flags;
-	ulonglong kt_flags2;
-	ulong phys_base;
-	ulong md_flags;
-	struct machine_specific ms;	/* the paging geometry undo_wrong_5level changes */
-	ulong kvbase, identity_map_base;
-	int gdb_rebased;
-};
-
-static void
-symval_hash_rebuild(void)
-{
-	struct syment *sp;
-	int i;
-
-	for (i = 0; i < SYMVAL_HASH; i++) {
-		st->symval_hash[i].val_hash_head = NULL;
-		st->symval_hash[i].val_hash_last = NULL;
-	}
-	for (sp = st->symtable; sp < st->symend; sp++) {
-		int idx = SYMVAL_HASH_INDEX(sp->value);
-
-		sp->val_hash_next = NULL;
-		if (!st->symval_hash[idx].val_hash_head)
-			st->symval_hash[idx].val_hash_head = sp;
-		else
-			st->symval_hash[idx].val_hash_last->val_hash_next = sp;
-		st->symval_hash[idx].val_hash_last = sp;
-	}
-}
-
-/* gdb follows crash's table: objfile_rebase (crash 8+) or msymbol patching (crash 7). */
-static int
-gdb_rebase(uint64_t ko, const char **how_ret)
-{
-	return kaslr_crash_gdb_relocate((ulong)ko, how_ret);
-}
-
-static void
-set_phys_base(ulong pb)
-{
-	machdep->machspec->phys_base = pb;
-	machdep->flags |= PHYS_BASE;
-	/* The format's own copy, where crash keeps one (returns FALSE where it does not). */
-	if (KDUMP_DUMPFILE())
-		kdump_set_phys_base(pb);
-	else if (DISKDUMP_DUMPFILE())
-		diskdump_set_phys_base(pb);
-	else if (SADUMP_DUMPFILE())
-		sadump_set_phys_base(pb);
-	else if (VMSS_DUMPFILE())
-		vmware_vmss_set_phys_base(pb);
-}
-
-static void
-relocate_symbols(uint64_t ko)
-{
-	ulong cur = (ulong)(-(long)kt->relocate);
-	struct syment *sp;
-
-	/* Like crash's own relocation: only symbols inside the image move. */
-	for (sp = st->symtable; sp < st->symend; sp++) {
-		ulong raw = sp->value - cur;
-
-		if (raw >= st->first_section_start && raw <= st->last_section_end)
-			sp->value = raw + (ulong)ko;
-	}
-	symval_hash_rebuild();
-	kt->relocate = (ulong)(-(long)ko);
-	kt->flags |= RELOC_SET;
-	kt->flags2 |= KASLR;
-}
-
-/*
- * The kernel's own __pgtable_l5_enabled, read at its physical address
- * through the new offset and phys_base: 1, 0, or -1 when it cannot be read
- * (no such symbol before 4.17, or not in the dump).
- */
-static int
-kernel_l5_enabled(void)
-{
-	struct syment *sp = symbol_search("__pgtable_l5_enabled");
-	unsigned int v;
-
-	if (!sp || sp->value < __START_KERNEL_map)
-		return -1;
-	if (!readmem(sp->value - __START_KERNEL_map + machdep->machspec->phys_base, PHYSADDR, &v,
-		     sizeof(v), "__pgtable_l5_enabled", RETURN_ON_ERROR | QUIET))
-		return -1;
-	return v != 0;
-}
-
-/*
- * crash decides on 5-level paging in machdep_init(POST_RELOC) by reading
- * __pgtable_l5_enabled, and only while VM_5LEVEL is clear.  Read through
- * the wrong offset, garbage can set it; the 5-level geometry then stays
- * for good.  When the verified answer is 4-level, put back the geometry of
- * a 4-level 2.6.11+ kernel (crash's defs.h values) and clear the flag:
- * POST_RELOC then reads the kernel's own answer, and recomputes page_offset,
- * vmalloc, vmemmap and modules for RANDOMIZE_MEMORY kernels.
+ * Refuse what cannot be repaired in place, then run the repair transaction
+ * (crash/repair.h): a failure up to the relocation leaves the session as it
+ * was; a full initialisation that fails leaves it repaired and minimal.
  */
 static void
-undo_wrong_5level(void)
+repair_session(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *source)
 {
-	struct machine_specific *ms = machdep->machspec;
-
-	machdep->flags &= ~VM_5LEVEL;
-	ms->userspace_top = USERSPACE_TOP_2_6_11;
-	ms->page_offset = PAGE_OFFSET_2_6_27;
-	ms->vmalloc_start_addr = VMALLOC_START_ADDR_2_6_11;
-	ms->vmalloc_end = VMALLOC_END_2_6_11;
-	ms->modules_vaddr = MODULES_VADDR_2_6_11;
-	ms->modules_end = MODULES_END_2_6_11;
-	ms->vmemmap_vaddr = VMEMMAP_VADDR_2_6_24;
-	ms->vmemmap_end = VMEMMAP_END_2_6_24;
-	ms->physical_mask_shift = __PHYSICAL_MASK_SHIFT_2_6;
-	ms->pgdir_shift = PGDIR_SHIFT;
-	ms->ptrs_per_pgd = PTRS_PER_PGD;
-	machdep->kvbase = ms->page_offset;
-	machdep->identity_map_base = ms->page_offset;
-}
-
-static void
-undo_repair(struct kaslr_undo *u)
-{
-	long i;
-
-	if (u->symvals) {
-		for (i = 0; i < u->nsyms; i++)
-			st->symtable[i].value = u->symvals[i];
-		symval_hash_rebuild();
-	}
-	kt->relocate = u->relocate;
-	kt->flags = u->kt_flags;
-	kt->flags2 = u->kt_flags2;
-	machdep->flags = u->md_flags;
-	*machdep->machspec = u->ms;
-	machdep->kvbase = u->kvbase;
-	machdep->identity_map_base = u->identity_map_base;
-	set_phys_base(u->phys_base);
-	if (!(u->md_flags & PHYS_BASE))
-		machdep->flags &= ~PHYS_BASE;
-	if (u->gdb_rebased) {
-		const char *how;
-		gdb_rebase((uint64_t)(-(long)u->relocate), &how);
-	}
-}
-
-/*
- * Run fn with crash's FATAL caught: error(FATAL) longjmps to
- * pc->main_loop_env at run time; point it here for the duration.
- * @returns 0 if fn returned, -1 if it ended in a FATAL error.
- */
-static int
-catch_fatal(void (*fn)(void *), void *arg)
-{
-	jmp_buf saved;
-	volatile int failed = 0;
-
-	memcpy(saved, pc->main_loop_env, sizeof(jmp_buf));
-	if (setjmp(pc->main_loop_env))
-		failed = 1;
-	else
-		fn(arg);
-	memcpy(pc->main_loop_env, saved, sizeof(jmp_buf));
-	return failed ? -1 : 0;
-}
-
-static void
-post_reloc(void *arg)
-{
-	(void)arg;
-	machdep_init(POST_RELOC);
-	kdump_backup_region_init();
-}
-
-/*
- * crash fills machdep->pgd from vt->kernel_pgd[0] only before RUNTIME is set
- * (FILL_TOP_PGD), so the kernel PGD page must be read here, each time
- * init_kernel_pgd() (machdep_init(POST_GDB), vm_init()) computes it.
- */
-static void (*saved_init_kernel_pgd)(void);
-
-static void
-init_kernel_pgd_and_fill(void)
-{
-	saved_init_kernel_pgd();
-	if (vt->kernel_pgd[0] &&
-	    readmem(vt->kernel_pgd[0], KVADDR, machdep->pgd, PAGESIZE(), "kernel pgd page",
-		    RETURN_ON_ERROR | QUIET))
-		machdep->last_pgd_read = vt->kernel_pgd[0];
-}
-
-/* The initialisation that crash's main_loop() skips in --minimal mode, in its order. */
-static const char *full_init_step;
-
-static void
-full_init(void *arg)
-{
-	(void)arg;
-	full_init_step = "read_in_kernel_config";
-	read_in_kernel_config(IKCFG_INIT);
-	full_init_step = "kernel_init";
-	kernel_init();
-	/* POST_GDB already walks page tables (x86_64_ist_init's accessible()). */
-	saved_init_kernel_pgd = machdep->init_kernel_pgd;
-	machdep->init_kernel_pgd = init_kernel_pgd_and_fill;
-	full_init_step = "machdep_init(POST_GDB)";
-	machdep_init(POST_GDB);
-	full_init_step = "vm_init";
-	vm_init();
-	machdep->init_kernel_pgd = saved_init_kernel_pgd;
-	full_init_step = "machdep_init(POST_VM)";
-	machdep_init(POST_VM);
-	full_init_step = "module_init";
-	module_init();
-	full_init_step = "help_init";
-	help_init();
-	full_init_step = "task_init";
-	task_init();
-	full_init_step = "vfs_init";
-	vfs_init();
-	full_init_step = "net_init";
-	net_init();
-	full_init_step = "dev_init";
-	dev_init();
-	full_init_step = "machdep_init(POST_INIT)";
-	machdep_init(POST_INIT);
-	full_init_step = NULL;
-}
-
-/*
- * The tables crash's initialisation fills.  A chain that stops half-way
- * (crash 8.0.2 on a 6.4+ struct module) would leave them half-filled; they
- * are put back as they were, so the session is the repaired minimal one.
- * What the chain allocated is left allocated: a small leak beats a pointer
- * into freed memory.
- */
-struct kaslr_snapshot {
-	struct kernel_table kt;
-	struct vm_table vt;
-	struct machdep_table md;
-	struct machine_specific ms;
-	struct symbol_table_data st;
-	struct task_table tt;
-	struct offset_table ot;
-	struct size_table szt;
-	struct array_table at;
-	ulonglong pc_flags, pc_flags2;
-};
-
-static int
-snapshot_take(struct kaslr_snapshot **snap_ret)
-{
-	struct kaslr_snapshot *sn = malloc(sizeof(*sn));
-
-	if (!sn)
-		return -1;
-	sn->kt = *kt;
-	sn->vt = *vt;
-	sn->md = *machdep;
-	sn->ms = *machdep->machspec;
-	sn->st = *st;
-	sn->tt = *tt;
-	sn->ot = offset_table;
-	sn->szt = size_table;
-	sn->at = array_table;
-	sn->pc_flags = pc->flags;
-	sn->pc_flags2 = pc->flags2;
-	*snap_ret = sn;
-	return 0;
-}
-
-static void
-snapshot_restore(struct kaslr_snapshot **snap)
-{
-	struct kaslr_snapshot *sn = *snap;
-
-	*kt = sn->kt;
-	*vt = sn->vt;
-	*machdep = sn->md;
-	*machdep->machspec = sn->ms;
-	*st = sn->st;
-	*tt = sn->tt;
-	offset_table = sn->ot;
-	size_table = sn->szt;
-	array_table = sn->at;
-	pc->flags = sn->pc_flags;
-	pc->flags2 = sn->pc_flags2;
-}
-
-static void
-snapshot_free(struct kaslr_snapshot **snap)
-{
-	free(*snap);
-	*snap = NULL;
-}
-
-static void
-kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *source)
-{
-	struct kaslr_snapshot *snap = NULL;
-	struct kaslr_undo u;
-	const char *how = "none";
-	long i;
+	struct kaslr_repair *t;
+	const char *how = "none", *step;
 
 	if (kaslr_repaired) {
 		error(INFO, "already relocated by \"kaslr -r\": KERNELOFFSET %lx, phys_base %lx\n",
@@ -680,70 +363,42 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 		return;
 	}
 
-	memset(&u, 0, sizeof(u));
-	u.nsyms = st->symend - st->symtable;
-	if (!(u.symvals = malloc(u.nsyms * sizeof(ulong)))) {
+	if (!(t = kaslr_repair_begin())) {
 		error(INFO, "out of memory\n");
 		return;
 	}
-	for (i = 0; i < u.nsyms; i++)
-		u.symvals[i] = st->symtable[i].value;
-	u.relocate = kt->relocate;
-	u.kt_flags = kt->flags;
-	u.kt_flags2 = kt->flags2;
-	u.phys_base = machdep->machspec->phys_base;
-	u.md_flags = machdep->flags;
-	u.ms = *machdep->machspec;
-	u.kvbase = machdep->kvbase;
-	u.identity_map_base = machdep->identity_map_base;
-
 	/* 1-2: phys_base, then symbols and hash. */
-	set_phys_base((ulong)pb);
-	relocate_symbols(ko);
+	kaslr_repair_relocate(t, ko, pb);
 	/* 3: gdb. */
-	if (gdb_rebase(ko, &how) < 0) {
-		undo_repair(&u);
-		free(u.symvals);
+	if (kaslr_repair_gdb(t, ko, &how) < 0) {
+		kaslr_repair_rollback(t);
+		kaslr_repair_end(t);
 		error(INFO, "gdb could not be relocated (%s): session left unchanged\n", how);
 		return;
 	}
-	u.gdb_rebased = 1;
 	/* 4: what crash computed from the wrong values. */
-	if (machdep->flags & VM_5LEVEL) {
-		int levels = s->rep.best >= 0 ? s->rep.cand[s->rep.best].levels : 0;
-
-		if (levels == 4 || (!levels && kernel_l5_enabled() == 0))
-			undo_wrong_5level();
-	}
-	if (catch_fatal(post_reloc, NULL) < 0) {
-		undo_repair(&u);
-		free(u.symvals);
+	if (kaslr_repair_post_reloc(t, s->rep.best >= 0 ? s->rep.cand[s->rep.best].levels : 0) < 0) {
+		kaslr_repair_rollback(t);
+		kaslr_repair_end(t);
 		error(INFO, "machdep_init(POST_RELOC) failed with the new values: session left "
 			    "unchanged\n");
 		return;
 	}
-	free(u.symvals);
+	kaslr_repair_save(t);
 	kaslr_repaired = 1;
 	fprintf(fp, "kaslr: relocated to KERNELOFFSET %" PRIx64 ", phys_base %" PRIx64
 		    " (%s); gdb: %s\n", ko, (uint64_t)pb, source, how);
 
 	/* 5: come up as a full session; if crash cannot, return to the repaired minimal one. */
-	if (snapshot_take(&snap) < 0) {
-		error(INFO, "out of memory: this session stays minimal\n");
-		return;
-	}
-	pc->flags &= ~MINIMAL_MODE;
-	if (catch_fatal(full_init, NULL) < 0) {
-		snapshot_restore(&snap);
-		snapshot_free(&snap);
-		pc->flags |= MINIMAL_MODE;
+	if (kaslr_repair_full_init(t, &step) < 0) {
+		kaslr_repair_rollback(t);
+		kaslr_repair_end(t);
 		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
 			    "correct offset and phys_base (this crash cannot initialise this kernel: "
-			    "a newer crash is needed for a full session)\n",
-		      full_init_step ? full_init_step : "?");
+			    "a newer crash is needed for a full session)\n", step);
 		return;
 	}
-	snapshot_free(&snap);
+	kaslr_repair_end(t);
 	fprintf(fp, "\n");
 	display_sys_stats();
 	fprintf(fp, "\n");
@@ -751,26 +406,37 @@ kaslr_repair(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sourc
 
 /* ---- "kaslr -D" / "kaslr -w" ---------------------------------------- */
 
-/* -D prints the text to fp (its source on stderr); -w FILE writes it whole or not at all. */
+/*
+ * -D prints the text to fp (its source on stderr); -w FILE writes it whole
+ * or not at all.  The source: the dump's note, else the kernel's copy in
+ * RAM, each only if it agrees with the answer, else the rebuild through
+ * crash (-R: the rebuild only).
+ */
 static void
 write_vmcoreinfo(struct kaslr_session *s, const char *outname, int rebuild)
 {
-	char *text = NULL, source[KASLR_ERRLEN], err[KASLR_ERRLEN];
+	struct kaslr_vmci_crash_build b = { &s->ctx, &s->vml, &s->rep.cand[s->rep.best] };
+	struct kaslr_vmci_policy pol = {
+		.sources = rebuild ? 0 : KASLR_VMCI_SRC_NOTE | KASLR_VMCI_SRC_RAM,
+		.notes = s->dump ? s->dump->notes : NULL,
+		.notes_len = s->dump ? s->dump->notes_len : 0,
+		.build = kaslr_vmci_crash_build,
+		.build_priv = &b,
+	};
+	struct kaslr_vmci_choice ch;
+	char *text = NULL, err[KASLR_ERRLEN];
 
-	if (kaslr_vmci_crash_text(&s->ctx, &s->vml, s->dump ? s->dump->notes : NULL,
-				  s->dump ? s->dump->notes_len : 0,
-				  &s->rep.cand[s->rep.best], rebuild, &text, source,
-				  sizeof(source)) != KASLR_OK) {
-		error(INFO, "%s\n", source);
+	if (kaslr_vmci_source(&s->ctx, &s->vml, b.cand, &pol, &text, &ch) != KASLR_OK) {
+		error(INFO, "%s\n", ch.line);
 		return;
 	}
 	if (!outname) {
 		fputs(text, fp);
-		fprintf(stderr, "vmcoreinfo: %s\n", source);
+		fprintf(stderr, "vmcoreinfo: %s\n", ch.line);
 	} else if (kaslr_write_text_file(outname, text, err, sizeof(err)) < 0) {
 		error(INFO, "%s\n", err);
 	} else {
-		fprintf(fp, "%s: vmcoreinfo: %s\n", outname, source);
+		fprintf(fp, "%s: vmcoreinfo: %s\n", outname, ch.line);
 	}
 	free(text);
 }
@@ -967,7 +633,7 @@ cmd_kaslr(void)
 			session_free(s);
 			return;
 		}
-		kaslr_repair(s, m->kernel_offset, m->phys_base, "given by hand, verified");
+		repair_session(s, m->kernel_offset, m->phys_base, "given by hand, verified");
 		session_free(s);
 		return;
 	}
@@ -1006,7 +672,7 @@ cmd_kaslr(void)
 		char src[64];
 
 		snprintf(src, sizeof(src), "%s, verified", kaslr_method_name(best->method));
-		kaslr_repair(s, best->kernel_offset, best->phys_base, src);
+		repair_session(s, best->kernel_offset, best->phys_base, src);
 	} else {
 		print_result(s);
 	}

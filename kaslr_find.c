@@ -33,6 +33,8 @@
 #include "regs.h"
 #include "vmcoreinfo.h"
 #include "core/dump.h"
+#include "core/names.h"
+#include "core/vmci_source.h"
 #include "core/vmlinux.h"
 
 #define PROG "kaslr-find"
@@ -237,34 +239,11 @@ dump_close(struct dump *d)
 
 /* ==== output ========================================================== */
 
-static const struct {
-	unsigned bit;
-	const char *key;	/* JSON */
-	const char *text;	/* human */
-} check_names[] = {
-	{ KASLR_V_BANNER, "banner", "linux_banner equal" },
-	{ KASLR_V_ALIGNED, "aligned", "2 MiB aligned" },
-	{ KASLR_V_WINDOW, "window", "in window" },
-	{ KASLR_V_RELOC, "reloc", "relocated pointers agree" },
-	{ KASLR_V_PAGETABLE, "pagetable", "page tables agree" },
-	{ KASLR_V_VMCOREINFO, "vmcoreinfo", "in-RAM vmcoreinfo agrees" },
-};
-#define NR_CHECKS (sizeof(check_names) / sizeof(check_names[0]))
-
-/* Short check list for the -v table: "banner,aligned,window". */
+/* Short check list for the -v table and JSON: "banner,aligned,window". */
 static const char *
 checks_short(unsigned checks, char *buf, size_t size)
 {
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < NR_CHECKS; i++)
-		if (checks & check_names[i].bit)
-			n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
-					      check_names[i].key);
-	if (!n)
-		snprintf(buf, size, "-");
-	return buf;
+	return kaslr_checks_join(checks, KASLR_CHECK_KEY, ",", "-", buf, size);
 }
 
 /* A word the shell passes through unchanged, quoted if it needs to be. */
@@ -399,9 +378,9 @@ print_json(const struct run *r)
 		      ",\n  \"phys_base\": null,\n  \"phys_base_hex\": null", f);
 	}
 	fprintf(f, ",\n  \"verified\": %s,\n  \"checks\": [", b ? "true" : "false");
-	for (i = 0, k = 0; b && i < NR_CHECKS; i++)
-		if (b->checks & check_names[i].bit)
-			fprintf(f, "%s\"%s\"", k++ ? ", " : "", check_names[i].key);
+	for (i = 0, k = 0; b && i < kaslr_nr_check_names; i++)
+		if (b->checks & kaslr_check_names[i].bit)
+			fprintf(f, "%s\"%s\"", k++ ? ", " : "", kaslr_check_names[i].key);
 	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d,\n  \"failed\": %d", rep ? rep->nr_agree : 0,
 		rep ? rep->nr_disagree : 0, rep ? rep->nr_failed : 0);
 	fputs(",\n  \"candidates\": [", f);
@@ -577,11 +556,11 @@ print_human(const struct run *r, int verbose)
 	printf("  KERNELOFFSET: 0x%" PRIx64 "\n", b->kernel_offset);
 	printf("  phys_base: 0x%" PRIx64 " (%" PRId64 ")\n", (uint64_t)b->phys_base, b->phys_base);
 	printf("  verified:");
-	for (i = 0, k = 0; i < NR_CHECKS; i++) {
-		if (!(b->checks & check_names[i].bit))
+	for (i = 0, k = 0; i < kaslr_nr_check_names; i++) {
+		if (!(b->checks & kaslr_check_names[i].bit))
 			continue;
-		printf("%s %s", k++ ? "," : "", check_names[i].text);
-		if (check_names[i].bit == KASLR_V_BANNER)
+		printf("%s %s", k++ ? "," : "", kaslr_check_names[i].text);
+		if (kaslr_check_names[i].bit == KASLR_V_BANNER)
 			printf(" (vmlinux %s)", r->vml.osrelease);
 	}
 	printf("\n");
@@ -600,101 +579,67 @@ print_human(const struct run *r, int verbose)
 /* ==== --vmcoreinfo FILE ================================================ */
 
 /*
- * The in-RAM text of a verified copy that agrees with the result
- * (kaslr_vmci_agrees); NULL if none, @why_ret then says why the last one
- * read was passed over.
+ * The builder of last resort (kaslr_vmci_build_fn): the keys crash,
+ * makedumpfile -i and drgn --vmcoreinfo need to place the kernel.  drgn
+ * also requires SYMBOL(swapper_pg_dir), which on x86_64 is init_top_pgt
+ * (4.13+) / init_level4_pgt.
  */
-static char *
-ram_vmcoreinfo(struct run *r, const struct kaslr_candidate *b, uint64_t *paddr_ret, char *why,
-	       size_t whylen)
+static enum kaslr_status
+minimal_vmcoreinfo(void *priv, char **text_ret, const char **what_ret, char *note, size_t notelen)
 {
-	const struct kaslr_report *rep = r->rep;
-	char *text = NULL, one[KASLR_ERRLEN];
-	int k;
+	const struct run *r = priv;
+	const struct kaslr_candidate *b = best_cand(r);
+	struct kaslr_vmci v = { 0 };
+	int ok;
 
-	for (k = 0; k < rep->nr_vmci; k++) {
-		const struct kaslr_vmci_copy *v = &rep->vmci[k];
-		size_t got = 0;
-
-		if (!v->verified || !v->has_offset || !v->has_phys_base || v->kernel_offset != b->kernel_offset ||
-		    v->phys_base != b->phys_base || !v->len || v->len > 1 << 20)
-			continue;
-		if (!(text = calloc(1, v->len + 1)))
-			return NULL;
-		/* Page by page: the core's callback contract. */
-		while (got < v->len) {
-			uint64_t pa = v->paddr + got;
-			size_t n = 4096 - (pa & 4095);
-
-			if (n > v->len - got)
-				n = v->len - got;
-			if (dump_read_phys(&r->dump, pa, text + got, n) < 0)
-				break;
-			got += n;
-		}
-		if (got == v->len) {
-			text[strnlen(text, v->len)] = '\0';
-			if (kaslr_vmci_agrees(text, strlen(text), r->vml.osrelease, r->vml.build_id, b->kernel_offset,
-					      b->phys_base, one, sizeof(one)) > 0) {
-				*paddr_ret = v->paddr;
-				return text;
-			}
-			snprintf(why, whylen, "the copy at 0x%" PRIx64 " is not this kernel's: %.400s", v->paddr, one);
-		}
-		free(text);
-		text = NULL;
+	*what_ret = "a minimal vmcoreinfo built from the result";
+	ok = !kaslr_vmci_add_raw(&v, "OSRELEASE", r->vml.osrelease);
+	if (r->vml.build_id[0])
+		ok = ok && !kaslr_vmci_add_raw(&v, "BUILD-ID", r->vml.build_id);
+	ok = ok && !kaslr_vmci_add_raw(&v, "PAGESIZE", "4096");
+	if (r->vml.stext)
+		ok = ok && !kaslr_vmci_add_symbol(&v, "_stext", r->vml.stext + b->kernel_offset);
+	if (r->vml.init_top_pgt)
+		ok = ok && !kaslr_vmci_add_symbol(&v, "swapper_pg_dir", r->vml.init_top_pgt + b->kernel_offset);
+	ok = ok && !kaslr_vmci_add_number(&v, "phys_base", b->phys_base);
+	ok = ok && !kaslr_vmci_add_kernel_offset(&v, b->kernel_offset);
+	*text_ret = ok ? kaslr_vmci_format(&v) : NULL;
+	kaslr_vmci_free(&v);
+	if (!*text_ret) {
+		snprintf(note, notelen, "out of memory building the vmcoreinfo");
+		return KASLR_NOMEM;
 	}
-	if (kaslr_vmci_read_ram(&r->ctx, &r->vml, NULL, b->kernel_offset, b->phys_base, &text, paddr_ret) !=
-	    KASLR_OK) {
-		if (!*why)
-			snprintf(why, whylen, "no in-RAM copy found");
-		return NULL;
-	}
-	if (kaslr_vmci_agrees(text, strlen(text), r->vml.osrelease, r->vml.build_id, b->kernel_offset, b->phys_base,
-			      one, sizeof(one)) > 0)
-		return text;
-	snprintf(why, whylen, "the copy at 0x%" PRIx64 " is not this kernel's: %.400s", *paddr_ret, one);
-	free(text);
-	return NULL;
+	note[0] = '\0';
+	return KASLR_OK;
 }
 
-/* @returns 0, or -1 after printing why. */
+/*
+ * The kernel's copy in RAM (the scan's copies, then vmcoreinfo_data) when
+ * it agrees with the result, else the minimal one.  The dump's own note is
+ * not looked at: it is reported beside the result instead ("dump's
+ * VMCOREINFO note").  @returns 0, or -1 after printing why.
+ */
 static int
 write_vmcoreinfo(struct run *r, const char *path)
 {
 	const struct kaslr_candidate *b = best_cand(r);
-	struct kaslr_vmci v = { 0 };
-	char *text, why[KASLR_ERRLEN] = "", err[KASLR_ERRLEN];
-	uint64_t paddr = 0;
-	int from_ram = 0, ok;
+	struct kaslr_vmci_policy pol = {
+		.sources = KASLR_VMCI_SRC_RAM,
+		.build = minimal_vmcoreinfo,
+		.build_priv = r,
+	};
+	struct kaslr_vmci_choice ch;
+	char *text, why[KASLR_ERRLEN], err[KASLR_ERRLEN];
 
 	if (!b) {
 		fprintf(stderr, PROG ": not writing %s: no verified result to describe\n", path);
 		return -1;
 	}
-	if ((text = ram_vmcoreinfo(r, b, &paddr, why, sizeof(why)))) {
-		from_ram = 1;
-	} else {
-		// The keys crash, makedumpfile -i and drgn --vmcoreinfo need to
-		// place the kernel: drgn also requires SYMBOL(swapper_pg_dir),
-		// which on x86_64 is init_top_pgt (4.13+) / init_level4_pgt.
-		ok = !kaslr_vmci_add_raw(&v, "OSRELEASE", r->vml.osrelease);
-		if (r->vml.build_id[0])
-			ok = ok && !kaslr_vmci_add_raw(&v, "BUILD-ID", r->vml.build_id);
-		ok = ok && !kaslr_vmci_add_raw(&v, "PAGESIZE", "4096");
-		if (r->vml.stext)
-			ok = ok && !kaslr_vmci_add_symbol(&v, "_stext", r->vml.stext + b->kernel_offset);
-		if (r->vml.init_top_pgt)
-			ok = ok && !kaslr_vmci_add_symbol(&v, "swapper_pg_dir", r->vml.init_top_pgt +
-									 b->kernel_offset);
-		ok = ok && !kaslr_vmci_add_number(&v, "phys_base", b->phys_base);
-		ok = ok && !kaslr_vmci_add_kernel_offset(&v, b->kernel_offset);
-		text = ok ? kaslr_vmci_format(&v) : NULL;
-		kaslr_vmci_free(&v);
-		if (!text) {
-			fprintf(stderr, PROG ": out of memory building the vmcoreinfo\n");
-			return -1;
-		}
+	pol.copies = r->rep->vmci;
+	pol.nr_copies = r->rep->nr_vmci;
+	if (kaslr_vmci_source(&r->ctx, &r->vml, b, &pol, &text, &ch) != KASLR_OK) {
+		fprintf(stderr, PROG ": %s\n", ch.line);
+		return -1;
 	}
 	if (kaslr_write_text_file(path, text, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -702,11 +647,18 @@ write_vmcoreinfo(struct run *r, const char *path)
 		return -1;
 	}
 	free(text);
-	if (from_ram)
+	if (ch.from == KASLR_VMCI_FROM_RAM) {
 		fprintf(stderr, PROG ": wrote %s: the kernel's own vmcoreinfo, read from RAM at 0x%" PRIx64 "\n",
-			path, paddr);
+			path, ch.paddr);
+		return 0;
+	}
+	/* kaslr-find's own words for why RAM was passed over, as it has always said them. */
+	if (ch.ram.why == KASLR_VMCI_DISAGREES)
+		snprintf(why, sizeof(why), "the copy at 0x%" PRIx64 " is not this kernel's: %.400s", ch.ram.paddr,
+			 ch.ram.detail);
 	else
-		fprintf(stderr, PROG ": wrote %s: a minimal vmcoreinfo built from the result (%s)\n", path, why);
+		snprintf(why, sizeof(why), "no in-RAM copy found");
+	fprintf(stderr, PROG ": wrote %s: a minimal vmcoreinfo built from the result (%s)\n", path, why);
 	return 0;
 }
 

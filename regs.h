@@ -7,7 +7,7 @@
 #ifndef KASLR_REGS_H
 #define KASLR_REGS_H
 
-#include "kaslr_core.h"
+#include "core/types.h"
 
 /* QEMUCPUState version 1 as QEMU writes it (target/i386/arch_dump.c, QEMU 1.7+). */
 #define KASLR_QEMU_CPUSTATE_SIZE 440
@@ -59,20 +59,5 @@ enum kaslr_status kaslr_regs_from_qemu_cpustate(const void *desc, size_t len, in
  */
 enum kaslr_status kaslr_notes_parse(const void *buf, size_t len, struct kaslr_cpu_regs *regs,
 				    int max, int *nr_regs_ret, struct kaslr_notes_info *info_ret);
-
-#ifdef KASLR_WITH_CRASH
-/**
- * kaslr_regs_get - registers of every vCPU from the dump crash has open
- * @regs:       array to fill
- * @max:        its size
- * @nr_ret:     CPUs filled
- * @source_ret: name of the source that answered ("QEMU ELF note", ...)
- *
- * @returns KASLR_OK, or KASLR_NODATA when the dump format carries no
- * registers crash can give.
- */
-enum kaslr_status kaslr_regs_get(struct kaslr_cpu_regs *regs, int max, int *nr_ret,
-				 const char **source_ret);
-#endif
 
 #endif /* KASLR_REGS_H */

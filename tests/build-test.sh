@@ -20,9 +20,10 @@ for f in -DX86_64 -DGDB_10_2 -fPIC -shared -rdynamic -Wall -Wextra; do
 	printf '%s' "$out" | grep -q -- "$f" || { echo "FAIL: build/flags: $f missing"; continue; }
 done
 printf '%s' "$out" | grep -q -- "-DGDB_10_2" && echo "PASS: build/flags"
-# Only crash's entry points leave the module: everything else is static.
+# Nothing leaves the module (-fvisibility=hidden): crash runs its constructor
+# and looks up no name in it, so no function or variable of ours is exported.
 extra=$(nm -D --defined-only kaslr.so | awk '$2 ~ /[TDB]/ {print $3}' |
-	grep -v -E '^(_init|_fini|kaslr_[a-z_]+|_edata|_end|__bss_start)$' | head -5)
+	grep -v -E '^(_init|_fini|_edata|_end|__bss_start)$' | head -5)
 if [ -z "$extra" ]; then
 	echo "PASS: build/no-stray-globals"
 else

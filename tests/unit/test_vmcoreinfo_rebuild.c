@@ -14,6 +14,7 @@
  */
 #include "unit.h"
 #include "vmcoreinfo.h"
+#include "core/vmci_rebuild.h"
 
 /* ---- the fake kernel ---- */
 

@@ -1,12 +1,12 @@
 /*
- * crash_compat.h - what differs between the crash releases kaslr.so is built for
+ * crash/crash_compat.h - what differs between the crash releases kaslr.so is built for
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * kaslr.so is built per crash release, against that release's own defs.h
  * (make CRASH_SRC=DIR, make versions).  Compared for everything kaslr_ext.c
- * and regs.c touch, the headers of crash 7.2.9 (Debian bullseye, gdb 7.6),
+ * and crash/ touch, the headers of crash 7.2.9 (Debian bullseye, gdb 7.6),
  * 8.0.2 (bookworm) and 8.0.6 (trixie, both gdb 10.2) agree on every name and
  * value used: kt->relocate and kt->flags RELOC_SET, kt->flags2 KASLR,
  * machdep->flags PHYS_BASE / VM_5LEVEL, machspec->phys_base, st->symtable and
@@ -17,7 +17,8 @@
  * the init chain main_loop() runs (read_in_kernel_config .. POST_INIT).
  * The struct layouts differ (offset_table, machdep_table, symbol_table_data,
  * program_context), which is why a build serves one release only; the
- * snapshot in kaslr_ext.c copies them whole, so it follows the header.
+ * repair transaction (crash/repair.c) copies them whole, so it follows the
+ * header.
  *
  * What differs in behaviour, and lives here:
  *  1. how gdb's view of the kernel is moved (kaslr_crash_gdb_relocate);
@@ -74,6 +75,8 @@
  * always checked (a gdb 7.6 crash has objfile_rebase unmangled, a C++ one
  * mangled); the exact release only when the build was told it
  * (KASLR_CRASH_VERSION, set by "make versions" / make CRASH_VERSION=).
+ * This guard is what lets one source tree serve every crash release: kept
+ * as it is, and the first thing the constructor runs.
  *
  * @returns 0 when this crash fits, 1 (and @why) when it does not.
  */

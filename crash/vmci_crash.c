@@ -1,13 +1,13 @@
 /*
- * vmci_crash.c - the vmcoreinfo of "kaslr -D" / "kaslr -w", inside crash
+ * crash/vmci_crash.c - the vmcoreinfo of "kaslr -D" / "kaslr -w", rebuilt through crash
  *
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Chooses where the vmcoreinfo text comes from (the dump's note, the
- * kernel's copy in RAM, or a rebuild) and, for the rebuild, answers the
- * questions of vmcoreinfo.c's key table with crash's symbol table and gdb's
- * type information.  All of this works in --minimal mode (gdb has read the
+ * The module's last source of a vmcoreinfo text (core/vmci_source.c
+ * decides when): a rebuild that answers the questions of the rule table
+ * in core/vmci_rebuild.c with crash's symbol table and gdb's type
+ * information.  All of this works in --minimal mode (gdb has read the
  * vmlinux) and does not depend on crash having placed the kernel right:
  * symbol values are taken back to link time, and memory is read physically
  * through the verified candidate.  Only long-standing exported functions
@@ -18,13 +18,13 @@
 
 #include <fcntl.h>
 #include <gelf.h>
-#include <inttypes.h>
 #include <libelf.h>
 #include <unistd.h>
 
+#include "crash/vmci_crash.h"
 #include "kaslr_core.h"
-#include "vmci_crash.h"
 #include "vmcoreinfo.h"
+#include "core/vmci_rebuild.h"
 
 struct vmci_crash {
 	struct kaslr_ctx *ctx;
@@ -243,93 +243,37 @@ static const struct kaslr_typeinfo_ops crash_typeinfo_ops = {
 	.skipped = crash_ti_skipped,
 };
 
-/* Source 1, when it agrees with the verified answer (kaslr_vmci_agrees); else *why says why not. */
-static char *
-vmci_from_dump_note(const void *notes, size_t notes_len, const struct kaslr_vmlinux *vml,
-		    const struct kaslr_candidate *cand, char *why, size_t whylen)
-{
-	char *text = NULL, one[KASLR_ERRLEN];
-
-	switch (kaslr_vmci_from_notes(notes, notes_len, &text)) {
-	case KASLR_OK:
-		break;
-	case KASLR_NODATA:
-		snprintf(why, whylen, "no VMCOREINFO note in the dump");
-		return NULL;
-	default:
-		snprintf(why, whylen, "the dump's note segment is unreadable");
-		return NULL;
-	}
-	if (kaslr_vmci_agrees(text, strlen(text), vml->osrelease, vml->build_id, cand->kernel_offset,
-			      cand->phys_base, one, sizeof(one)) <= 0) {
-		snprintf(why, whylen, "the dump's VMCOREINFO note is not this kernel's: %.300s", one);
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
 enum kaslr_status
-kaslr_vmci_crash_text(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, const void *notes,
-		      size_t notes_len, const struct kaslr_candidate *cand, int force_rebuild,
-		      char **text_ret, char *source, size_t sourcelen)
+kaslr_vmci_crash_build(void *priv, char **text_ret, const char **what_ret, char *note, size_t notelen)
 {
+	struct kaslr_vmci_crash_build *b = priv;
 	struct kaslr_vmci_rebuild_in in;
 	struct kaslr_vmci v;
 	struct vmci_crash vc;
-	char why1[KASLR_ERRLEN] = "", why2[KASLR_ERRLEN] = "", err[KASLR_ERRLEN];
-	uint64_t paddr = 0;
+	char err[KASLR_ERRLEN];
 	enum kaslr_status st_;
 
 	*text_ret = NULL;
-	if (!force_rebuild) {
-		if ((*text_ret = vmci_from_dump_note(notes, notes_len, vml, cand, why1, sizeof(why1)))) {
-			snprintf(source, sourcelen, "the dump's own VMCOREINFO note");
-			return KASLR_OK;
-		}
-		st_ = kaslr_vmci_read_ram(ctx, vml, NULL, cand->kernel_offset, cand->phys_base, text_ret,
-					  &paddr);
-		if (st_ == KASLR_OK &&
-		    kaslr_vmci_agrees(*text_ret, strlen(*text_ret), vml->osrelease, vml->build_id,
-				      cand->kernel_offset, cand->phys_base, err, sizeof(err)) > 0) {
-			snprintf(source, sourcelen, "the kernel's own copy in RAM at physical %" PRIx64
-				 " (%s)", paddr, why1);
-			return KASLR_OK;
-		}
-		if (st_ == KASLR_OK) {
-			snprintf(why2, sizeof(why2), "the copy in RAM at physical %" PRIx64 " is not this "
-				 "kernel's: %.300s", paddr, err);
-			free(*text_ret);
-			*text_ret = NULL;
-		} else {
-			snprintf(why2, sizeof(why2), "no readable copy in RAM: %.300s",
-				 ctx->err[0] ? ctx->err : kaslr_status_name(st_));
-		}
-	}
-
+	*what_ret = "rebuilt from the vmlinux's debug information";
 	memset(&in, 0, sizeof(in));
-	in.kernel_offset = cand->kernel_offset;
-	in.phys_base = cand->phys_base;
-	in.levels = cand->levels;
-	in.osrelease = vml->osrelease;
-	in.build_id = vml->build_id;
-	vc.ctx = ctx;
+	in.kernel_offset = b->cand->kernel_offset;
+	in.phys_base = b->cand->phys_base;
+	in.levels = b->cand->levels;
+	in.osrelease = b->vml->osrelease;
+	in.build_id = b->vml->build_id;
+	vc.ctx = b->ctx;
 	st_ = kaslr_vmci_rebuild(&crash_typeinfo_ops, &vc, &in, &v, err, sizeof(err));
 	if (st_ != KASLR_OK) {
-		snprintf(source, sourcelen, "cannot rebuild a vmcoreinfo: %s", err);
+		snprintf(note, notelen, "cannot rebuild a vmcoreinfo: %s", err);
 		return st_;
 	}
 	*text_ret = kaslr_vmci_format(&v);
 	kaslr_vmci_free(&v);
 	if (!*text_ret) {
-		snprintf(source, sourcelen, "out of memory");
+		snprintf(note, notelen, "out of memory");
 		return KASLR_NOMEM;
 	}
-	if (force_rebuild)
-		snprintf(source, sourcelen, "rebuilt from the vmlinux's debug information (forced)%s%s",
-			 err[0] ? "; " : "", err);
-	else
-		snprintf(source, sourcelen, "rebuilt from the vmlinux's debug information (%s; %s)%s%s",
-			 why1, why2, err[0] ? "; " : "", err);
+	/* Lines the kernel had but whose values could not be read, if any. */
+	snprintf(note, notelen, "%s", err);
 	return KASLR_OK;
 }

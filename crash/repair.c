@@ -1,0 +1,410 @@
+/*
+ * crash/repair.c - "kaslr -r": one transaction over crash's view of the kernel
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The steps that move a --minimal session to verified values (symbols,
+ * phys_base, gdb, what crash derived from the wrong values) and then bring
+ * it up as a full session, each undone when a later one fails: see
+ * crash/repair.h for the save points.  kaslr_ext.c decides whether to
+ * repair and prints what happened; this file only changes crash's state.
+ */
+#include "defs.h"
+
+#include <setjmp.h>
+
+#include "crash/crash_compat.h"
+#include "crash/repair.h"
+
+/*
+ * The tables crash's initialisation fills.  A chain that stops half-way
+ * (crash 8.0.2 on a 6.4+ struct module) would leave them half-filled; they
+ * are put back as they were, so the session is the repaired minimal one.
+ * What the chain allocated is left allocated: a small leak beats a pointer
+ * into freed memory.
+ */
+struct repair_tables {
+	struct kernel_table kt;
+	struct vm_table vt;
+	struct machdep_table md;
+	struct machine_specific ms;
+	struct symbol_table_data st;
+	struct task_table tt;
+	struct offset_table ot;
+	struct size_table szt;
+	struct array_table at;
+	ulonglong pc_flags, pc_flags2;
+};
+
+/*
+ * One repair, all or nothing up to the relocation, then all or "repaired
+ * minimal".  Symbol values are saved whole: restoring them and rebuilding
+ * the hash returns the table to what it was.
+ */
+struct kaslr_repair {
+	int saved_minimal;		/* the save point a rollback returns to */
+	/* "as before": what steps 1-4 change */
+	ulong *symvals;
+	long nsyms;
+	ulong relocate;
+	ulong kt_flags;
+	ulonglong kt_flags2;
+	ulong phys_base;
+	ulong md_flags;
+	struct machine_specific ms;	/* the paging geometry undo_wrong_5level changes */
+	ulong kvbase, identity_map_base;
+	int gdb_rebased;
+	/* "repaired minimal" */
+	struct repair_tables minimal;
+};
+
+static void
+symval_hash_rebuild(void)
+{
+	struct syment *sp;
+	int i;
+
+	for (i = 0; i < SYMVAL_HASH; i++) {
+		st->symval_hash[i].val_hash_head = NULL;
+		st->symval_hash[i].val_hash_last = NULL;
+	}
+	for (sp = st->symtable; sp < st->symend; sp++) {
+		int idx = SYMVAL_HASH_INDEX(sp->value);
+
+		sp->val_hash_next = NULL;
+		if (!st->symval_hash[idx].val_hash_head)
+			st->symval_hash[idx].val_hash_head = sp;
+		else
+			st->symval_hash[idx].val_hash_last->val_hash_next = sp;
+		st->symval_hash[idx].val_hash_last = sp;
+	}
+}
+
+/* gdb follows crash's table: objfile_rebase (crash 8+) or msymbol patching (crash 7). */
+static int
+gdb_rebase(uint64_t ko, const char **how_ret)
+{
+	return kaslr_crash_gdb_relocate((ulong)ko, how_ret);
+}
+
+static void
+set_phys_base(ulong pb)
+{
+	machdep->machspec->phys_base = pb;
+	machdep->flags |= PHYS_BASE;
+	/* The format's own copy, where crash keeps one (returns FALSE where it does not). */
+	if (KDUMP_DUMPFILE())
+		kdump_set_phys_base(pb);
+	else if (DISKDUMP_DUMPFILE())
+		diskdump_set_phys_base(pb);
+	else if (SADUMP_DUMPFILE())
+		sadump_set_phys_base(pb);
+	else if (VMSS_DUMPFILE())
+		vmware_vmss_set_phys_base(pb);
+}
+
+static void
+relocate_symbols(uint64_t ko)
+{
+	ulong cur = (ulong)(-(long)kt->relocate);
+	struct syment *sp;
+
+	/* Like crash's own relocation: only symbols inside the image move. */
+	for (sp = st->symtable; sp < st->symend; sp++) {
+		ulong raw = sp->value - cur;
+
+		if (raw >= st->first_section_start && raw <= st->last_section_end)
+			sp->value = raw + (ulong)ko;
+	}
+	symval_hash_rebuild();
+	kt->relocate = (ulong)(-(long)ko);
+	kt->flags |= RELOC_SET;
+	kt->flags2 |= KASLR;
+}
+
+/*
+ * The kernel's own __pgtable_l5_enabled, read at its physical address
+ * through the new offset and phys_base: 1, 0, or -1 when it cannot be read
+ * (no such symbol before 4.17, or not in the dump).
+ */
+static int
+kernel_l5_enabled(void)
+{
+	struct syment *sp = symbol_search("__pgtable_l5_enabled");
+	unsigned int v;
+
+	if (!sp || sp->value < __START_KERNEL_map)
+		return -1;
+	if (!readmem(sp->value - __START_KERNEL_map + machdep->machspec->phys_base, PHYSADDR, &v,
+		     sizeof(v), "__pgtable_l5_enabled", RETURN_ON_ERROR | QUIET))
+		return -1;
+	return v != 0;
+}
+
+/*
+ * crash decides on 5-level paging in machdep_init(POST_RELOC) by reading
+ * __pgtable_l5_enabled, and only while VM_5LEVEL is clear.  Read through
+ * the wrong offset, garbage can set it; the 5-level geometry then stays
+ * for good.  When the verified answer is 4-level, put back the geometry of
+ * a 4-level 2.6.11+ kernel (crash's defs.h values) and clear the flag:
+ * POST_RELOC then reads the kernel's own answer, and recomputes page_offset,
+ * vmalloc, vmemmap and modules for RANDOMIZE_MEMORY kernels.
+ */
+static void
+undo_wrong_5level(void)
+{
+	struct machine_specific *ms = machdep->machspec;
+
+	machdep->flags &= ~VM_5LEVEL;
+	ms->userspace_top = USERSPACE_TOP_2_6_11;
+	ms->page_offset = PAGE_OFFSET_2_6_27;
+	ms->vmalloc_start_addr = VMALLOC_START_ADDR_2_6_11;
+	ms->vmalloc_end = VMALLOC_END_2_6_11;
+	ms->modules_vaddr = MODULES_VADDR_2_6_11;
+	ms->modules_end = MODULES_END_2_6_11;
+	ms->vmemmap_vaddr = VMEMMAP_VADDR_2_6_24;
+	ms->vmemmap_end = VMEMMAP_END_2_6_24;
+	ms->physical_mask_shift = __PHYSICAL_MASK_SHIFT_2_6;
+	ms->pgdir_shift = PGDIR_SHIFT;
+	ms->ptrs_per_pgd = PTRS_PER_PGD;
+	machdep->kvbase = ms->page_offset;
+	machdep->identity_map_base = ms->page_offset;
+}
+
+/* Back to "as before" (kaslr_repair_begin). */
+static void
+rollback_as_before(struct kaslr_repair *u)
+{
+	long i;
+
+	if (u->symvals) {
+		for (i = 0; i < u->nsyms; i++)
+			st->symtable[i].value = u->symvals[i];
+		symval_hash_rebuild();
+	}
+	kt->relocate = u->relocate;
+	kt->flags = u->kt_flags;
+	kt->flags2 = u->kt_flags2;
+	machdep->flags = u->md_flags;
+	*machdep->machspec = u->ms;
+	machdep->kvbase = u->kvbase;
+	machdep->identity_map_base = u->identity_map_base;
+	set_phys_base(u->phys_base);
+	if (!(u->md_flags & PHYS_BASE))
+		machdep->flags &= ~PHYS_BASE;
+	if (u->gdb_rebased) {
+		const char *how;
+		gdb_rebase((uint64_t)(-(long)u->relocate), &how);
+	}
+}
+
+/*
+ * Run fn with crash's FATAL caught: error(FATAL) longjmps to
+ * pc->main_loop_env at run time; point it here for the duration.
+ * @returns 0 if fn returned, -1 if it ended in a FATAL error.
+ */
+static int
+catch_fatal(void (*fn)(void *), void *arg)
+{
+	jmp_buf saved;
+	volatile int failed = 0;
+
+	memcpy(saved, pc->main_loop_env, sizeof(jmp_buf));
+	if (setjmp(pc->main_loop_env))
+		failed = 1;
+	else
+		fn(arg);
+	memcpy(pc->main_loop_env, saved, sizeof(jmp_buf));
+	return failed ? -1 : 0;
+}
+
+static void
+post_reloc(void *arg)
+{
+	(void)arg;
+	machdep_init(POST_RELOC);
+	kdump_backup_region_init();
+}
+
+/*
+ * crash fills machdep->pgd from vt->kernel_pgd[0] only before RUNTIME is set
+ * (FILL_TOP_PGD), so the kernel PGD page must be read here, each time
+ * init_kernel_pgd() (machdep_init(POST_GDB), vm_init()) computes it.
+ */
+static void (*saved_init_kernel_pgd)(void);
+
+static void
+init_kernel_pgd_and_fill(void)
+{
+	saved_init_kernel_pgd();
+	if (vt->kernel_pgd[0] &&
+	    readmem(vt->kernel_pgd[0], KVADDR, machdep->pgd, PAGESIZE(), "kernel pgd page",
+		    RETURN_ON_ERROR | QUIET))
+		machdep->last_pgd_read = vt->kernel_pgd[0];
+}
+
+/* The initialisation that crash's main_loop() skips in --minimal mode, in its order. */
+static const char *full_init_step;
+
+static void
+full_init(void *arg)
+{
+	(void)arg;
+	full_init_step = "read_in_kernel_config";
+	read_in_kernel_config(IKCFG_INIT);
+	full_init_step = "kernel_init";
+	kernel_init();
+	/* POST_GDB already walks page tables (x86_64_ist_init's accessible()). */
+	saved_init_kernel_pgd = machdep->init_kernel_pgd;
+	machdep->init_kernel_pgd = init_kernel_pgd_and_fill;
+	full_init_step = "machdep_init(POST_GDB)";
+	machdep_init(POST_GDB);
+	full_init_step = "vm_init";
+	vm_init();
+	machdep->init_kernel_pgd = saved_init_kernel_pgd;
+	full_init_step = "machdep_init(POST_VM)";
+	machdep_init(POST_VM);
+	full_init_step = "module_init";
+	module_init();
+	full_init_step = "help_init";
+	help_init();
+	full_init_step = "task_init";
+	task_init();
+	full_init_step = "vfs_init";
+	vfs_init();
+	full_init_step = "net_init";
+	net_init();
+	full_init_step = "dev_init";
+	dev_init();
+	full_init_step = "machdep_init(POST_INIT)";
+	machdep_init(POST_INIT);
+	full_init_step = NULL;
+}
+
+static void
+tables_take(struct repair_tables *sn)
+{
+	sn->kt = *kt;
+	sn->vt = *vt;
+	sn->md = *machdep;
+	sn->ms = *machdep->machspec;
+	sn->st = *st;
+	sn->tt = *tt;
+	sn->ot = offset_table;
+	sn->szt = size_table;
+	sn->at = array_table;
+	sn->pc_flags = pc->flags;
+	sn->pc_flags2 = pc->flags2;
+}
+
+static void
+tables_restore(const struct repair_tables *sn)
+{
+	*kt = sn->kt;
+	*vt = sn->vt;
+	*machdep = sn->md;
+	*machdep->machspec = sn->ms;
+	*st = sn->st;
+	*tt = sn->tt;
+	offset_table = sn->ot;
+	size_table = sn->szt;
+	array_table = sn->at;
+	pc->flags = sn->pc_flags;
+	pc->flags2 = sn->pc_flags2;
+}
+
+struct kaslr_repair *
+kaslr_repair_begin(void)
+{
+	struct kaslr_repair *u = calloc(1, sizeof(*u));
+	long i;
+
+	if (!u)
+		return NULL;
+	u->nsyms = st->symend - st->symtable;
+	if (!(u->symvals = malloc(u->nsyms * sizeof(ulong)))) {
+		free(u);
+		return NULL;
+	}
+	for (i = 0; i < u->nsyms; i++)
+		u->symvals[i] = st->symtable[i].value;
+	u->relocate = kt->relocate;
+	u->kt_flags = kt->flags;
+	u->kt_flags2 = kt->flags2;
+	u->phys_base = machdep->machspec->phys_base;
+	u->md_flags = machdep->flags;
+	u->ms = *machdep->machspec;
+	u->kvbase = machdep->kvbase;
+	u->identity_map_base = machdep->identity_map_base;
+	return u;
+}
+
+void
+kaslr_repair_relocate(struct kaslr_repair *t, uint64_t ko, int64_t pb)
+{
+	(void)t;
+	set_phys_base((ulong)pb);
+	relocate_symbols(ko);
+}
+
+int
+kaslr_repair_gdb(struct kaslr_repair *t, uint64_t ko, const char **how_ret)
+{
+	if (gdb_rebase(ko, how_ret) < 0)
+		return -1;
+	t->gdb_rebased = 1;
+	return 0;
+}
+
+int
+kaslr_repair_post_reloc(struct kaslr_repair *t, int levels)
+{
+	(void)t;
+	if (machdep->flags & VM_5LEVEL) {
+		if (levels == 4 || (!levels && kernel_l5_enabled() == 0))
+			undo_wrong_5level();
+	}
+	return catch_fatal(post_reloc, NULL);
+}
+
+void
+kaslr_repair_save(struct kaslr_repair *t)
+{
+	free(t->symvals);
+	t->symvals = NULL;
+	tables_take(&t->minimal);
+	t->saved_minimal = 1;
+}
+
+int
+kaslr_repair_full_init(struct kaslr_repair *t, const char **step_ret)
+{
+	(void)t;
+	pc->flags &= ~MINIMAL_MODE;
+	if (catch_fatal(full_init, NULL) < 0) {
+		*step_ret = full_init_step ? full_init_step : "?";
+		return -1;
+	}
+	return 0;
+}
+
+void
+kaslr_repair_rollback(struct kaslr_repair *t)
+{
+	if (!t->saved_minimal) {
+		rollback_as_before(t);
+		return;
+	}
+	tables_restore(&t->minimal);
+	pc->flags |= MINIMAL_MODE;
+}
+
+void
+kaslr_repair_end(struct kaslr_repair *t)
+{
+	if (!t)
+		return;
+	free(t->symvals);
+	free(t);
+}

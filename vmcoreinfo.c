@@ -24,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/x86_64/x86_64.h"	/* the rebuild's x86_64 rules (START_KERNEL_MAP, ...) */
 #include "vmcoreinfo.h"
 #include "core/notes.h"
 

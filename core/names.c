@@ -11,7 +11,7 @@
  */
 #include <stdio.h>
 
-#include "kaslr_core.h"
+#include "core/candidate.h"
 #include "core/names.h"
 
 const struct kaslr_check_name kaslr_check_names[] = {

@@ -20,7 +20,7 @@
 
 #include "vmcoreinfo.h"
 #include "core/vmci_rebuild.h"
-#include "core/x86_64/x86_64.h"
+#include "core/x86_64/constants.h"
 
 static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kaslr_core.h"
+#include "core/candidate.h"
+#include "core/types.h"
+#include "core/vmlinux.h"
 
 /* The kernel's own copies a policy may pass on, tried in this order. */
 enum {

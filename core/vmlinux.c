@@ -20,7 +20,7 @@
 
 #include "core/util.h"
 #include "core/vmlinux.h"
-#include "core/x86_64/x86_64.h"
+#include "core/x86_64/constants.h"
 
 /* A banner is "Linux version ... \n"; anything this large is not one. */
 #define BANNER_MAX	4096

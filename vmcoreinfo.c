@@ -24,22 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "vmcoreinfo.h"
 #include "core/notes.h"
-
-static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Append one entry, taking copies of @key[0..klen) and @value[0..vlen). */
 static int vmci_append(struct kaslr_vmci *vmci, const char *key, size_t klen, const char *value,
@@ -91,7 +78,7 @@ enum kaslr_status kaslr_vmci_parse(const char *text, size_t len, struct kaslr_vm
 
 	memset(vmci_ret, 0, sizeof(*vmci_ret));
 	if (!text) {
-		vmci_seterr(err, errlen, "no vmcoreinfo text");
+		kaslr_errf(err, errlen, "no vmcoreinfo text");
 		return KASLR_CORRUPT;
 	}
 	nul = memchr(text, '\0', len);
@@ -112,7 +99,7 @@ enum kaslr_status kaslr_vmci_parse(const char *text, size_t len, struct kaslr_vm
 			unsigned char c = (unsigned char)*q;
 
 			if (c < 0x20 || c > 0x7e) {
-				vmci_seterr(err, errlen,
+				kaslr_errf(err, errlen,
 					    "vmcoreinfo line %d: non-printable byte 0x%02x at column %d",
 					    lineno, c, (int)(q - p) + 1);
 				kaslr_vmci_free(vmci_ret);
@@ -121,20 +108,20 @@ enum kaslr_status kaslr_vmci_parse(const char *text, size_t len, struct kaslr_vm
 		}
 		eq = memchr(p, '=', (size_t)(nl - p));
 		if (!eq || eq == p) {
-			vmci_seterr(err, errlen, "vmcoreinfo line %d: '%.*s' is not KEY=VALUE", lineno,
+			kaslr_errf(err, errlen, "vmcoreinfo line %d: '%.*s' is not KEY=VALUE", lineno,
 				    (int)(nl - p > 40 ? 40 : nl - p), p);
 			kaslr_vmci_free(vmci_ret);
 			return KASLR_CORRUPT;
 		}
 		if (vmci_append(vmci_ret, p, (size_t)(eq - p), eq + 1, (size_t)(nl - eq - 1))) {
-			vmci_seterr(err, errlen, "out of memory parsing vmcoreinfo");
+			kaslr_errf(err, errlen, "out of memory parsing vmcoreinfo");
 			kaslr_vmci_free(vmci_ret);
 			return KASLR_NOMEM;
 		}
 		p = nl + 1;
 	}
 	if (!vmci_ret->n || strcmp(vmci_ret->e[0].key, "OSRELEASE")) {
-		vmci_seterr(err, errlen, "vmcoreinfo text does not start with an OSRELEASE= line");
+		kaslr_errf(err, errlen, "vmcoreinfo text does not start with an OSRELEASE= line");
 		kaslr_vmci_free(vmci_ret);
 		return KASLR_CORRUPT;
 	}
@@ -278,12 +265,12 @@ int kaslr_write_text_file(const char *path, const char *text, char *err, size_t 
 	int fd = -1, e = 0;
 
 	if (!tmp) {
-		vmci_seterr(err, errlen, "%s: out of memory", path);
+		kaslr_errf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) {
-		vmci_seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		kaslr_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -296,7 +283,7 @@ int kaslr_write_text_file(const char *path, const char *text, char *err, size_t 
 		e = errno;
 	if (e) {
 		unlink(tmp);
-		vmci_seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
+		kaslr_errf(err, errlen, "cannot write %s: %s", path, strerror(e));
 		free(tmp);
 		return -1;
 	}
@@ -315,22 +302,22 @@ int kaslr_vmci_agrees(const char *text, size_t len, const char *osrelease, const
 	int ok = 0;
 
 	if (kaslr_vmci_parse(text, len, &v, err, sizeof(err)) != KASLR_OK) {
-		vmci_seterr(why, whylen, "it does not parse (%.200s)", err);
+		kaslr_errf(why, whylen, "it does not parse (%.200s)", err);
 		return 0;
 	}
 	rel = kaslr_vmci_get(&v, "OSRELEASE");
 	id = kaslr_vmci_get(&v, "BUILD-ID");
 	if (!rel || strcmp(rel, osrelease))
-		vmci_seterr(why, whylen, "its OSRELEASE is %.80s, the vmlinux is %.80s", rel ? rel : "missing",
+		kaslr_errf(why, whylen, "its OSRELEASE is %.80s, the vmlinux is %.80s", rel ? rel : "missing",
 			    osrelease);
 	else if (id && build_id && *build_id && strcasecmp(id, build_id))
-		vmci_seterr(why, whylen, "its BUILD-ID %.48s is not the vmlinux's %.48s", id, build_id);
+		kaslr_errf(why, whylen, "its BUILD-ID %.48s is not the vmlinux's %.48s", id, build_id);
 	else if (kaslr_vmci_kernel_offset(&v, &ko) ? kernel_offset != 0 : ko != kernel_offset)
-		ok = -1, vmci_seterr(why, whylen, "its KERNELOFFSET is %s, not %" PRIx64,
+		ok = -1, kaslr_errf(why, whylen, "its KERNELOFFSET is %s, not %" PRIx64,
 				     kaslr_vmci_get(&v, "KERNELOFFSET") ? kaslr_vmci_get(&v, "KERNELOFFSET") : "missing",
 				     kernel_offset);
 	else if (!kaslr_vmci_phys_base(&v, &pb) && pb != phys_base)
-		ok = -1, vmci_seterr(why, whylen, "its NUMBER(phys_base) is %" PRId64 ", not %" PRId64,
+		ok = -1, kaslr_errf(why, whylen, "its NUMBER(phys_base) is %" PRId64 ", not %" PRId64,
 				     pb, phys_base);
 	else
 		ok = 1;

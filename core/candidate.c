@@ -47,6 +47,17 @@ void kaslr_first_failure_keep(struct kaslr_first_failure *ff, const struct kaslr
 	ff->have = 1;
 }
 
+enum kaslr_status kaslr_first_failure_take(const struct kaslr_first_failure *ff, struct kaslr_candidate *cand_ret,
+					   const char *why, enum kaslr_status worst)
+{
+	if (ff->have)
+		*cand_ret = ff->cand;
+	else
+		kaslr_cand_note(cand_ret, "%s", why);
+	cand_ret->status = ff->have ? KASLR_NOTFOUND : worst;
+	return cand_ret->status;
+}
+
 const char *kaslr_cpus_text(const struct kaslr_candidate *c, char *buf, size_t size)
 {
 	int cpu, start = -1, n = 0, any = 0;

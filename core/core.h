@@ -55,6 +55,14 @@ void kaslr_first_failure_keep(struct kaslr_first_failure *ff, const struct kaslr
 			      const char *why);
 
 /*
+ * A CPU method that did not verify: @cand_ret becomes the first candidate
+ * kept (KASLR_NOTFOUND), or, with none, keeps no values, is noted @why and
+ * gets @worst.  @returns the status.
+ */
+enum kaslr_status kaslr_first_failure_take(const struct kaslr_first_failure *ff, struct kaslr_candidate *cand_ret,
+					   const char *why, enum kaslr_status worst);
+
+/*
  * kaslr_verify's message for a candidate that failed it: "offset 0x...
  * phys_base 0x... fails: <cand->why>".
  */

@@ -20,6 +20,17 @@ void kaslr_set_err(struct kaslr_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+void kaslr_errf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 void kaslr_buf_append(char *buf, size_t size, const char *fmt, ...)
 {
 	size_t len = strnlen(buf, size);

@@ -48,6 +48,9 @@ static inline uint64_t kaslr_be64(const unsigned char *p)
 /* ctx->err = the formatted message (the core's way of saying why). */
 void kaslr_set_err(struct kaslr_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Format into a message buffer, cut to fit; a NULL or empty buffer takes nothing. */
+void kaslr_errf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Append to a fixed buffer after what is there, cut to fit. */
 void kaslr_buf_append(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -18,23 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "vmcoreinfo.h"
 #include "core/vmci_rebuild.h"
 #include "core/x86_64/constants.h"
-
-static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void vmci_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * One table describes every line an x86_64 kernel writes into its
@@ -883,12 +870,12 @@ enum kaslr_status kaslr_vmci_rebuild(const struct kaslr_typeinfo_ops *ops, void 
 		err[0] = '\0';
 
 	if (ti_symbol(&b, "_stext", &u) || ti_symbol(&b, "init_uts_ns", &u)) {
-		vmci_seterr(err, errlen, "the vmlinux has no _stext or init_uts_ns symbol: cannot rebuild "
+		kaslr_errf(err, errlen, "the vmlinux has no _stext or init_uts_ns symbol: cannot rebuild "
 					 "a vmcoreinfo from it");
 		return KASLR_NOTFOUND;
 	}
 	if (vmci_osrelease(&b)) {
-		vmci_seterr(err, errlen, "cannot read init_uts_ns.name.release from the dump and the "
+		kaslr_errf(err, errlen, "cannot read init_uts_ns.name.release from the dump and the "
 					 "vmlinux's release is unknown");
 		return KASLR_NOTFOUND;
 	}
@@ -931,11 +918,11 @@ enum kaslr_status kaslr_vmci_rebuild(const struct kaslr_typeinfo_ops *ops, void 
 			ops->skipped(priv, r->key, b.why[0] ? b.why : "not emitted");
 	}
 	if (b.nr_warn)
-		vmci_seterr(err, errlen, "%d line(s) left out, their values could not be read: %s", b.nr_warn,
+		kaslr_errf(err, errlen, "%d line(s) left out, their values could not be read: %s", b.nr_warn,
 			    b.warn);
 	return KASLR_OK;
 nomem:
 	kaslr_vmci_free(vmci_ret);
-	vmci_seterr(err, errlen, "out of memory rebuilding vmcoreinfo");
+	kaslr_errf(err, errlen, "out of memory rebuilding vmcoreinfo");
 	return KASLR_NOMEM;
 }

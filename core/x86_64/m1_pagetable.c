@@ -171,11 +171,6 @@ enum kaslr_status kaslr_from_pagetables(struct kaslr_ctx *ctx, const struct kasl
 		else if (st != KASLR_NOTFOUND)
 			worst = st;
 	}
-	if (first.have)
-		*cand_ret = first.cand;
-	else
-		kaslr_cand_note(cand_ret, "%s", why);
-	cand_ret->status = first.have ? KASLR_NOTFOUND : worst;
 	kaslr_set_err(ctx, "cpu %d page tables: %s", regs->cpu, why);
-	return cand_ret->status;
+	return kaslr_first_failure_take(&first, cand_ret, why, worst);
 }

@@ -128,13 +128,8 @@ enum kaslr_status kaslr_from_idt(struct kaslr_ctx *ctx, const struct kaslr_vmlin
 			   kaslr_pb_str(pbs, sizeof(pbs), c.phys_base), "asm_exc_divide_error/divide_error", c.why);
 		kaslr_first_failure_keep(&first, &c, 1, NULL);
 	}
-	if (first.have)
-		*cand_ret = first.cand;
-	else
-		kaslr_cand_note(cand_ret, "%s", why);
-	cand_ret->status = first.have ? KASLR_NOTFOUND : worst;
 	kaslr_set_err(ctx, "cpu %d IDT: %s", regs->cpu, why);
-	return cand_ret->status;
+	return kaslr_first_failure_take(&first, cand_ret, why, worst);
 
 nodata:
 	kaslr_cand_note(cand_ret, "%s", ctx->err);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh - build the libFuzzer harnesses (make fuzz-build) and run
 # each for FUZZ_SECONDS (default 10: the CI smoke run; `make fuzz` passes 60).
-# Prints "PASS: fuzz/<harness> (<N> execs)" or "FAIL: fuzz/<harness>: <why>"
-# per harness and exits non-zero if any failed.
+# Prints "PASS: fuzz/<harness> (<N> execs, <R> execs/s)" or "FAIL:
+# fuzz/<harness>: <why>" per harness and exits non-zero if any failed.
 #
 # Each harness starts from its seeds (tests/fuzz/corpus/<harness>/, which
 # also keep the inputs of fixed defects as regressions) and from what
@@ -53,8 +53,9 @@ for h in $FUZZ_HARNESSES; do
 		$FUZZ_ARGS "$corpus" "tests/fuzz/corpus/$h" >"$log" 2>&1
 	status=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 	if [ "$status" = 0 ]; then
-		echo "PASS: fuzz/$h (${execs:-?} execs)"
+		echo "PASS: fuzz/$h (${execs:-?} execs, ${rate:-?} execs/s)"
 		continue
 	fi
 	rc=1

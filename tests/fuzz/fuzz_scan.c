@@ -24,6 +24,7 @@
 
 static struct kaslr_report rep;
 static uint8_t img[MEM_SIZE];
+static struct fuzz_image fi = { img, sizeof(img), ~0u };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = data[0];
 	max = (flags >> 4) & 7;
 	fuzz_vmlinux(&vml, 0, flags >> 7);
-	fuzz_image(img, sizeof(img), data + 2, size - 2);
+	fuzz_image(&fi, data + 2, size - 2);
 	fuzz_mem_init(&m, img, sizeof(img), flags & 3);
 	m.bad_page = (uint64_t)(data[1] % (MEM_SIZE / FUZZ_PAGE)) * FUZZ_PAGE;
 	fuzz_ctx(&ctx, &m);

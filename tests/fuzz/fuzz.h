@@ -207,7 +207,7 @@ struct fuzz_image {
  * low 12 bits), a length (2 bytes LE) and that many bytes (fewer if the
  * input ends), written from that address on and cut at the end of the
  * image.  A few hundred bytes of input describe page tables, a kernel and
- * vmcoreinfo spread over a 64 KiB or 128 KiB memory.
+ * vmcoreinfo spread over a 64 KiB memory.
  */
 FUZZ_NOCOV static inline void fuzz_image(struct fuzz_image *fi, const uint8_t *in, size_t n)
 {

@@ -25,6 +25,7 @@
 
 static struct kaslr_report rep;
 static uint8_t img[MEM_SIZE];
+static struct fuzz_image fi = { img, sizeof(img), ~0u };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	flags = data[0];
 	fuzz_vmlinux(&vml, (flags >> 1) & 1, flags >> 7);
-	fuzz_image(img, sizeof(img), data + HDR, size - HDR);
+	fuzz_image(&fi, data + HDR, size - HDR);
 	fuzz_mem_init(&m, img, sizeof(img), (flags >> 3) & 3);
 	fuzz_ctx(&ctx, &m);
 

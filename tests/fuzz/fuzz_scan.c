@@ -4,9 +4,9 @@
  * Copyright (C) 2026 The kaslr.so authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Input: a flag byte, a byte n (n > 0: reads of page n fail, as excluded
- * pages of a filtered dump do), then chunks of a 128 KiB physical memory
- * starting at address 0 (fuzz_image in fuzz.h).
+ * Input: a flag byte, a byte n (n mod 16 > 0: reads of that page fail, as
+ * excluded pages of a filtered dump do), then chunks of a 64 KiB physical
+ * memory starting at address 0 (fuzz_image in fuzz.h).
  * Flags:
  *   bits 0-1  range layout (fuzz.h)
  *   bit 2     kaslr_vmci_scan stops at the first verified copy
@@ -20,10 +20,16 @@
 #include "fuzz.h"
 #include "vmcoreinfo.h"
 
-#define MEM_SIZE (32 * FUZZ_PAGE)
+/*
+ * 16 pages: the seeds' kernels use pages 1 to 11.  Each scan mallocs a
+ * window as long as the longest range (scan_chunk()): from 128 KiB on,
+ * ASan serves that with an mmap and a munmap, four times an execution.
+ */
+#define MEM_SIZE (16 * FUZZ_PAGE)
 
 static struct kaslr_report rep;
 static uint8_t img[MEM_SIZE];
+static struct fuzz_image fi = { img, sizeof(img), ~0u };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = data[0];
 	max = (flags >> 4) & 7;
 	fuzz_vmlinux(&vml, 0, flags >> 7);
-	fuzz_image(img, sizeof(img), data + 2, size - 2);
+	fuzz_image(&fi, data + 2, size - 2);
 	fuzz_mem_init(&m, img, sizeof(img), flags & 3);
 	m.bad_page = (uint64_t)(data[1] % (MEM_SIZE / FUZZ_PAGE)) * FUZZ_PAGE;
 	fuzz_ctx(&ctx, &m);

@@ -120,7 +120,7 @@ class Session:
              the command that was running (the one after the last marker printed).
     """
 
-    def __init__(self, vmlinux, dump, opts=(), cmds=(), extend=True, crash=None, module=None):
+    def __init__(self, vmlinux, dump, opts=(), cmds=(), extend=True, crash=None, module=None, timeout=None):
         self.cmds = list(cmds)
         self.steps = [("@@START@@", "extend %s" % (module or MODULE) if extend else None)]
         self.steps += [("@@CMD %d@@" % i, c) for i, c in enumerate(self.cmds)]
@@ -131,9 +131,10 @@ class Session:
             if c:
                 script.append(c)
         self.argv = [crash or CRASH, "-s", "--no_scroll"] + list(opts) + [vmlinux, dump]
+        self.timeout = timeout or TIMEOUT
         t0 = time.time()
         self.rc, self.stdout, self.stderr, self.timed_out = run_killable(
-            self.argv, "\n".join(script) + "\n", TIMEOUT)
+            self.argv, "\n".join(script) + "\n", self.timeout)
         self.seconds = time.time() - t0
         # Unanchored: a command's output may not end in a newline ("rd -a").
         seen = set(re.findall(r"@@(?:START|END|CMD \d+)@@", self.stdout))
@@ -166,7 +167,7 @@ class Session:
         if not self.reached or self.clean:
             return None
         if self.timed_out:
-            what = "timed out after %d s" % TIMEOUT
+            what = "timed out after %d s" % self.timeout
         elif self.rc != 0:
             what = "crash %s" % rc_text(self.rc)
         else:

@@ -14,6 +14,9 @@ Groups (argv[1:], default all; an unknown group is an error):
   recover   "kaslr" in those sessions gives the truth; every CPU's candidate too
   repair    "kaslr -r" turns a wrongly started --minimal session into one whose
             commands print what a session started with the right values prints
+            (REPAIR_SET: five shapes per boot).  The wrong start is crash's own
+            where crash places the dump wrong by itself, else wrong_start(),
+            which crash survives on any boot, wherever KASLR put the kernel.
 A session that reached crash's prompt (its first marker printed) and then lost its
 end marker, exited non-zero, died by a signal or timed out fails every check that
 reads it, naming the command that was running.  A dump crash cannot open at all

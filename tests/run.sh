@@ -3,10 +3,10 @@
 #
 # Each group prints "PASS: name" / "FAIL: name: why" lines; this script
 # counts them and ends with "N passed, N failed".  A group that dies without
-# reporting counts as one failure.  Real-dump groups provision the lab first
+# reporting a failure, or reports nothing at all, counts as one failure.  Real-dump groups provision the lab first
 # (tests/lab/lab.sh); if that fails, their tests fail, they are never skipped.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 LOG=${KASLR_TEST_LOG:-build/test.log}
 mkdir -p build
 : >"$LOG"
@@ -25,6 +25,9 @@ run_group() {	# run_group NAME COMMAND...
 	f=$(printf '%s' "$out" | grep -c '^FAIL:')
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "FAIL: $name: exited $rc without reporting a failure (see $LOG)"
+		f=1
+	elif [ "$p" = 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL: $name: reported no PASS or FAIL line (see $LOG)"
 		f=1
 	fi
 	passed=$((passed + p)) failed=$((failed + f))

@@ -4,7 +4,7 @@
 #
 # tests/e2e/kaslr-find.sh - kaslr-find on every real dump of the lab.
 #
-# For every dump directory in $LAB/dumps/index and every dump file in it:
+# For every boot directory of the lab and every dump in it (tests/lib/lab.py):
 #  - `kaslr-find --json VMLINUX DUMP` must exit 0 with kernel_offset and
 #    phys_base equal to the ground truth in truth.env (recorded inside the
 #    guest);
@@ -12,18 +12,22 @@
 #    (--reader=own / --reader=libkdumpfile): the same answer;
 #  - the printed crash command line must open the dump: full session and
 #    `sys` on kernels crash 8.0.2 can initialise (< 6.4), `--minimal` and
-#    `rd -a linux_banner` on newer ones; RELEASE must appear.
+#    `rd -a linux_banner` on newer ones; RELEASE must appear, and the session
+#    must run to its end marker and exit 0 (tests/lib/crash-session.sh: one
+#    that died, hung or exited non-zero is a FAIL naming the command).  By
+#    default on panic-nonotes.elf and idle.kdump of every boot.
 # Once per directory: --vmcoreinfo writes the values, and the other kernel's
 # vmlinux must be refused (exit 1).
 #
 # Prints "PASS: kaslr-find/<kver>/<boot>/<file>..." or "FAIL: ...: why".  A
-# missing lab is a failure, never a skip.  KASLR_FIND_CRASH=0 leaves out
-# the crash sessions (quick runs by hand); KASLR_FIND=PATH tests another binary.
+# missing lab, boot or dump is a failure, never a skip; so is a run that made
+# fewer crash sessions than the lab holds cases for ("kaslr-find/count").
+# KASLR_FIND_CRASH=0 leaves out the crash sessions (quick runs by hand: such a
+# run fails its count), =all opens every dump; KASLR_FIND=PATH tests another
+# binary.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
-LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
-INDEX=$LAB/dumps/index
 FIND=${KASLR_FIND:-./kaslr-find}
 CRASH=${KASLR_CRASH:-crash}
 FIND_TIMEOUT=${KASLR_FIND_TIMEOUT:-300}
@@ -33,11 +37,15 @@ OUT=build/e2e/kaslr-find
 mkdir -p "$OUT"
 failed=0
 
+# shellcheck source=tests/lib/crash-session.sh
+. tests/lib/crash-session.sh
+
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; failed=1; }
 
-if [ ! -s "$INDEX" ]; then
-	fail kaslr-find/lab "no dump index at $INDEX (tests/lab/lab.sh dumps makes it)"
+# The lab: "DIR FILE" for every dump of every boot directory.
+if ! labdumps=$(python3 tests/lib/lab.py dumps 2>"$OUT/lab.err"); then
+	fail kaslr-find/lab "$(tail -n 1 "$OUT/lab.err")"
 	exit 1
 fi
 if [ ! -x "$FIND" ]; then
@@ -115,26 +123,31 @@ check_crash() {
 		want="Linux version $release"
 	fi
 	out=$OUT/$(echo "$name" | tr / _).out
-	printf '%s\nexit\n' "${cmds[@]}" |
+	session_script "${cmds[@]}" |
 		timeout "$CRASH_TIMEOUT" "$CRASH" -s --no_scroll "${extra[@]}" "${argv[@]}" >"$out" 2>&1
 	rc=$?
-	if [ "$rc" = 124 ]; then
-		fail "$name" "crash timed out after ${CRASH_TIMEOUT}s"
+	if ! why=$(session_verdict "$out" "$rc" "${cmds[@]}"); then
+		fail "$name" "crash ${extra[*]} $cmd: $why"
 		return 1
 	fi
 	if ! grep -qF -- "$want" "$out"; then
-		fail "$name" "crash ${extra[*]} (rc $rc) did not print '$want' for '${cmds[*]}': $(grep -v '^\s*$' "$out" | tail -n 1)"
+		fail "$name" "crash ${extra[*]} did not print '$want' for '${cmds[*]}': $(grep -v '^\s*$' "$out" | tail -n 1)"
 		return 1
 	fi
 	pass "$name"
 }
 
+# crash_case FILE: is the printed crash line opened on this dump?  A
+# register-less ELF dump (crash cannot place a panicked one itself) and a
+# compressed one per boot; KASLR_FIND_CRASH=all opens every one.
+crash_case() {
+	[ "$RUN_CRASH" = all ] || { [ "$RUN_CRASH" = 1 ] && case $1 in panic-nonotes.elf | idle.kdump) true ;; *) false ;; esac; }
+}
+
 # The vmci, novmci and novmci-la57 (5-level paging) boots of the current kernel of every suite.
-dirs=()
-for suite in ${KASLR_LAB_SUITES:-bookworm trixie}; do
-	kv=$(cat "$LAB/kernels/$suite.current" 2>/dev/null) || { fail kaslr-find/lab "no current $suite kernel in $LAB"; exit 1; }
-	dirs+=("$LAB/dumps/$kv/vmci" "$LAB/dumps/$kv/novmci" "$LAB/dumps/$kv/novmci-la57")
-done
+mapfile -t dirs < <(cut -d' ' -f1 <<<"$labdumps" | uniq)
+# The crash sessions the lab holds cases for: two per boot (crash_case).
+crash_want=$((2 * ${#dirs[@]})) crash_ran=0
 # The la57 boots are the lab's 5-level paging dumps: at least one must be 5-level.
 la57_5=0
 for dir in "${dirs[@]}"; do
@@ -146,12 +159,11 @@ else
 	fail kaslr-find/lab/5-level "no novmci-la57 boot of ${KASLR_LAB_SUITES:-bookworm trixie} ran with 5-level paging"
 fi
 if [ "${#dirs[@]}" = 0 ]; then
-	fail kaslr-find/lab "dump index $INDEX lists no directories"
+	fail kaslr-find/lab "the lab lists no boot directories"
 	exit 1
 fi
 
 for dir in "${dirs[@]}"; do
-	case $dir in /*) ;; *) dir=$LAB/dumps/$dir ;; esac
 	boot=$(basename "$dir")
 	kver=$(basename "$(dirname "$dir")")
 	base=kaslr-find/$kver/$boot
@@ -171,12 +183,16 @@ for dir in "${dirs[@]}"; do
 	mkdir -p "$OUT"
 
 	nfiles=0
-	for dump in "$dir"/*.elf "$dir"/*.kdump; do
-		[ -e "$dump" ] || continue
+	mapfile -t files < <(awk -v d="$dir" '$1 == d { print $2 }' <<<"$labdumps")
+	for file in "${files[@]}"; do
+		dump=$dir/$file
 		nfiles=$((nfiles + 1))
-		file=$(basename "$dump")
 		name=$base/$file
 		if ! check_find "$name" "$vmlinux" "$dump" "$ko" "$pb"; then
+			if crash_case "$file"; then
+				crash_ran=$((crash_ran + 1))
+				fail "$name/crash" "kaslr-find gave no crash line to open"
+			fi
 			continue
 		fi
 		json=$OUT/$(echo "$name" | tr / _).json
@@ -198,20 +214,18 @@ for dir in "${dirs[@]}"; do
 			ELF) check_find "$name/libkdumpfile" "$vmlinux" "$dump" "$ko" "$pb" --reader=libkdumpfile ;;
 			esac ;;
 		esac
-		# The crash line is opened on a register-less ELF dump (crash cannot place a panicked
-		# one itself) and a compressed one per boot; KASLR_FIND_CRASH=all opens every one.
-		if [ "$RUN_CRASH" = all ] || { [ "$RUN_CRASH" = 1 ] &&
-			case $file in panic-nonotes.elf | idle.kdump) true ;; *) false ;; esac; }; then
+		if crash_case "$file"; then
+			crash_ran=$((crash_ran + 1))
 			check_crash "$name/crash" "$release" "$json"
 		fi
 	done
 	if [ "$nfiles" = 0 ]; then
-		fail "$base" "no .elf or .kdump dumps in $dir"
+		fail "$base" "no dumps in $dir"
 		continue
 	fi
 
 	# --vmcoreinfo: the file carries the true values in the kernel's formats.
-	dump=$(ls "$dir"/*.elf 2>/dev/null | head -n 1)
+	dump=$dir/idle-noqemu.elf	# the first ELF dump by name, as always
 	if [ -n "$dump" ]; then
 		vf=$OUT/$kver-$boot.vmcoreinfo
 		rm -f "$vf"
@@ -229,7 +243,6 @@ for dir in "${dirs[@]}"; do
 	# Another kernel's vmlinux must be refused, not fitted.
 	other=
 	for d2 in "${dirs[@]}"; do
-		case $d2 in /*) ;; *) d2=$LAB/dumps/$d2 ;; esac
 		v2=$(truth "$d2" VMLINUX 2>/dev/null)
 		if [ -n "$v2" ] && [ "$v2" != "$vmlinux" ] && [ -r "$v2" ]; then
 			other=$v2
@@ -247,4 +260,9 @@ for dir in "${dirs[@]}"; do
 		fi
 	fi
 done
+if [ "$crash_ran" -ge "$crash_want" ]; then
+	pass "kaslr-find/count ($crash_ran crash sessions, the lab holds $crash_want cases)"
+else
+	fail kaslr-find/count "opened $crash_ran crash sessions, the lab holds $crash_want cases$([ "$RUN_CRASH" = 1 ] || echo " (KASLR_FIND_CRASH=$RUN_CRASH: a partial run)")"
+fi
 exit $failed

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh - real dumps, real crash: provision the lab, then every e2e group.
-# A lab that cannot be provisioned is a failure, never a skip.
+# A lab that cannot be provisioned is a failure, never a skip.  So is a group
+# that exits non-zero without a FAIL line, or prints no PASS/FAIL line at all.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 mkdir -p build
 if ! bash tests/lab/lab.sh dumps >build/lab.log 2>&1; then
 	echo "FAIL: e2e/lab: provisioning the real-dump lab failed: $(grep -v '^\s*$' build/lab.log | tail -n 1)"
@@ -14,11 +15,30 @@ if ! make -s kaslr.so kaslr-find >build/e2e-build.log 2>&1; then
 	exit 1
 fi
 rc=0
-python3 tests/e2e/e2e.py ${KASLR_E2E_GROUPS:-} || rc=1
-python3 tests/e2e/bad.py || rc=1
-python3 tests/e2e/versions.py || rc=1
+
+# group NAME COMMAND...: run one group, pass its lines on, check that it reported.
+group() {
+	local name=$1 out grc
+	shift
+	out=$("$@"; echo "rc=$?")
+	grc=${out##*rc=}
+	out=${out%rc=*}
+	printf '%s' "$out"
+	if [ "$grc" != 0 ]; then
+		rc=1
+		grep -q '^FAIL:' <<<"$out" || echo "FAIL: e2e/$name: exited $grc without reporting a failure"
+	elif ! grep -qE '^(PASS|FAIL):' <<<"$out"; then
+		rc=1
+		echo "FAIL: e2e/$name: reported nothing"
+	fi
+}
+
+# shellcheck disable=SC2086 # KASLR_E2E_GROUPS is a list of words
+group e2e.py python3 tests/e2e/e2e.py ${KASLR_E2E_GROUPS:-}
+group bad.py python3 tests/e2e/bad.py
+group versions.py python3 tests/e2e/versions.py
 for t in tests/e2e/*.sh; do
 	[ "$t" = tests/e2e/run.sh ] && continue
-	bash "$t" || rc=1
+	group "$(basename "$t")" bash "$t"
 done
 exit $rc

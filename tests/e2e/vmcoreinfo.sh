@@ -5,23 +5,34 @@
 # tests/e2e/vmcoreinfo.sh - "kaslr -D" / "kaslr -w" on every real dump of the
 # lab, and the programs that consume what they write.
 #
-# For every dump directory in $LAB/dumps/index (truth.env: VMLINUX,
-# KERNELOFFSET, PHYS_BASE, RELEASE, VMCOREINFO_NOTE) and every dump in it:
+# For every boot directory of the lab (tests/lib/lab.py; truth.env: VMLINUX,
+# KERNELOFFSET, PHYS_BASE, RELEASE, VMCOREINFO_NOTE, PAGING_LEVELS):
+#  reference the kernel's own vmcoreinfo, read without the module
+#            (tests/lab/vmci_reference.py): the VMCOREINFO note of idle.elf
+#            on `vmci` boots, where the page vmcoreinfo_data points to in RAM,
+#            read with truth.env's values, must hold the same text; that page
+#            on `novmci` boots.  It must say truth.env's KERNELOFFSET,
+#            PHYS_BASE, RELEASE and paging mode, and on novmci boots agree key
+#            by key with the note of the twin vmci boot of the same kernel
+#            (image addresses moved by the two offsets' difference).
+#            "PASS: vmcoreinfo/reference/<kver>/<boot>".
+# and for every dump of it (by default idle.elf, panic.kdump, idle-nonotes.elf):
 #  rebuild   crash --minimal placed with the true values, "kaslr -D -R -w"
 #            (forced rebuild from the vmlinux's debug information) must give
-#            every key of the kernel's own vmcoreinfo with the same value
-#            (CRASHTIME aside) and no other key.  The reference is the
-#            dump's VMCOREINFO note on `vmci` boots, the kernel's copy in RAM
-#            (what plain "kaslr -w" picks there) on `novmci` boots.
+#            every key of the reference with the same value (CRASHTIME aside)
+#            and no other key.
 #            "PASS: vmcoreinfo/rebuild/<kver>/<boot>/<dump> (N/N keys)".
-#  source    plain "kaslr -w" names the right source: the dump's note when
-#            the file has one, else the kernel's copy in RAM; the file holds
-#            nothing but KEY=VALUE lines.
+#  source    plain "kaslr -w" names the right source (the dump's note when
+#            the file has one, else the kernel's copy in RAM) and writes the
+#            reference's text, nothing but KEY=VALUE lines.
 # Once per directory, on idle.elf:
 #  unplaced  the same rebuild in a crash session started with no offset at
-#            all (crash's own guess, or none), and again after "kaslr -r".
+#            all (crash's own guess), and again after "kaslr -r".  Where crash
+#            cannot open idle.elf by itself (no prompt: 6.12 with a note and
+#            crash 8.0.2), it is started wrong the way it survives on any boot
+#            (--kaslr=0, phys_base = PHYS_BASE + KERNELOFFSET).
 # Once per directory, on an ELF dump without VMCOREINFO note (idle.elf of a
-# novmci boot, idle-nonotes.elf of a vmci boot):
+# novmci boot, idle.elf with its note dropped on a vmci boot):
 #  makedumpfile  "makedumpfile -c -d 31 -i REBUILT DUMP OUT" must succeed
 #            and crash must open OUT with no hint: `sys` shows RELEASE (a
 #            full session, kernels < 6.4), or, where crash 8.0.2 only manages
@@ -33,29 +44,38 @@
 #  drgn      "drgn --vmcoreinfo FILE -c DUMP -s VMLINUX" must print RELEASE,
 #            when the installed drgn has --vmcoreinfo (0.0.27+); Debian
 #            bookworm's python3-drgn 0.0.22 has not: an INFO line says so.
+# Every crash session carries tests/lib/crash-session.sh's markers: one that
+# reached crash's prompt and then died, hung or exited non-zero is a FAIL
+# naming the command that was running.
 #
-# A missing lab is a failure, never a skip.  KASLR_VMCI_DUMPS=REGEX limits
-# the dumps (by file name) for runs by hand.
+# A missing lab, boot or dump is a failure, never a skip, and so is a run that
+# checked fewer cases than the lab holds ("vmcoreinfo/count").
+# KASLR_VMCI_DUMPS=REGEX (dump file names) and KASLR_VMCI_BOOTS="vmci ..."
+# narrow a run by hand; such a run fails its count.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
-LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
-INDEX=$LAB/dumps/index
 CRASH=${KASLR_CRASH:-crash}
 MODULE=${KASLR_MODULE:-$PWD/kaslr.so}
 TIMEOUT=${KASLR_CRASH_TIMEOUT:-600}
 # By default three shapes per boot: ELF with notes, kdump-compressed, ELF without any.
-ONLY=${KASLR_VMCI_DUMPS:-'^(idle\.elf|panic\.kdump|idle-nonotes\.elf)$'}
+DEFAULT_DUMPS='^(idle\.elf|panic\.kdump|idle-nonotes\.elf)$'
+DEFAULT_BOOTS="vmci novmci novmci-la57"
+ONLY=${KASLR_VMCI_DUMPS:-$DEFAULT_DUMPS}
+BOOTS=${KASLR_VMCI_BOOTS:-$DEFAULT_BOOTS}
 OUT=$PWD/build/e2e/vmcoreinfo
 mkdir -p "$OUT"
 failed=0
+# shellcheck source=tests/lib/crash-session.sh
+. tests/lib/crash-session.sh
 
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; failed=1; }
 info() { echo "INFO: $1"; }
 
-if [ ! -s "$INDEX" ]; then
-	fail vmcoreinfo/lab "no dump index at $INDEX (tests/lab/lab.sh dumps makes it)"
+# The lab: "DIR FILE" for every dump of every boot directory.
+if ! labdumps=$(python3 tests/lib/lab.py dumps 2>"$OUT/lab.err"); then
+	fail vmcoreinfo/lab "$(tail -n 1 "$OUT/lab.err")"
 	exit 1
 fi
 if [ ! -f "$MODULE" ]; then
@@ -63,23 +83,18 @@ if [ ! -f "$MODULE" ]; then
 	exit 1
 fi
 
-# crash_run LOG COMMANDS OPTS... VMLINUX DUMP: one crash session, commands on stdin.
+# crash_run LOG COMMANDS OPTS... VMLINUX DUMP: one crash session, the commands
+# (one a line) on stdin between markers.  Returns session_verdict's status (0
+# clean, 1 broke after reaching the prompt, 2 never reached it), its message
+# in SESSION_WHY.
+SESSION_WHY=
 crash_run() {
-	local log=$1 cmds=$2
+	local log=$1 rc cmds=()
+	mapfile -t cmds <<<"$2"
 	shift 2
-	printf '%s\nexit\n' "$cmds" | timeout "$TIMEOUT" "$CRASH" -s --no_scroll "$@" >"$log" 2>&1
-}
-
-# note_text DUMP: the VMCOREINFO note of an ELF dump on stdout (nothing if none).
-note_text() {
-	python3 - "$1" <<'EOF'
-import sys
-sys.path.insert(0, "tests/lab")
-import elfnotes
-t = elfnotes.vmcoreinfo_text(sys.argv[1])
-if t:
-    sys.stdout.write(t.split("\0", 1)[0])
-EOF
+	session_script "${cmds[@]}" | timeout "$TIMEOUT" "$CRASH" -s --no_scroll "$@" >"$log" 2>&1
+	rc=$?
+	SESSION_WHY=$(session_verdict "$log" "$rc" "${cmds[@]}")
 }
 
 # compare REFERENCE FILE: "N M" (keys of the reference matched, keys compared)
@@ -169,92 +184,111 @@ check_rebuild() {
 	fi
 }
 
-while read -r d; do
-	[ -n "$d" ] || continue
-	if [ ! -f "$d/truth.env" ]; then
-		fail "vmcoreinfo/$d" "no truth.env"
-		continue
-	fi
+# The cases the lab holds, for the count: per boot directory the rebuild of
+# every default dump, the unplaced session and makedumpfile.
+want=0 ran=0
+while read -r d f; do
+	[[ $f =~ $DEFAULT_DUMPS ]] && want=$((want + 1))
+done <<<"$labdumps"
+want=$((want + 2 * $(cut -d' ' -f1 <<<"$labdumps" | sort -u | wc -l)))
+
+for d in $(cut -d' ' -f1 <<<"$labdumps" | uniq); do
+	boot=$(basename "$d")
+	[[ " $BOOTS " == *" $boot "* ]] || continue
 	VMLINUX='' KERNELOFFSET='' PHYS_BASE='' RELEASE='' VMCOREINFO_NOTE=0
 	# shellcheck disable=SC1091
 	. "$d/truth.env"
-	boot=$(basename "$d")
 	id=$RELEASE/$boot
 	o=$OUT/$RELEASE/$boot
 	mkdir -p "$o"
 	pb_hex=$(printf '0x%x' "$PHYS_BASE")
+	wrong_pb=$(printf '0x%x' "$((PHYS_BASE + KERNELOFFSET))")
 
-	# The reference: the kernel's own vmcoreinfo.
+	# The reference: the kernel's own vmcoreinfo, read and checked without the module.
 	ref=$o/reference
-	if [ "$VMCOREINFO_NOTE" = 1 ]; then
-		note_text "$d/idle.elf" >"$ref"
-		refsrc="the dump's VMCOREINFO note"
+	rm -f "$ref"
+	if res=$(python3 tests/lab/vmci_reference.py "$d" "$(dirname "$d")/vmci" "$ref" 2>"$o/reference.err"); then
+		pass "vmcoreinfo/reference/$id ($res)"
 	else
-		: >"$ref"
-		refsrc="the kernel's own copy in RAM"
+		fail "vmcoreinfo/reference/$id" "$(tail -n 1 "$o/reference.err")"
+		rm -f "$ref"
 	fi
 
-	for f in "$d"/*.elf "$d"/*.kdump; do
-		[ -f "$f" ] || continue
-		b=$(basename "$f")
+	mapfile -t files < <(awk -v d="$d" '$1 == d { print $2 }' <<<"$labdumps")
+	for b in "${files[@]}"; do
 		[[ $b =~ $ONLY ]] || continue
+		f=$d/$b
 		log=$o/$b.log
+		rm -f "$o/$b.default" "$o/$b.rebuilt"
 		crash_run "$log" "extend $MODULE
 kaslr -w $o/$b.default
 kaslr -D -R -w $o/$b.rebuilt" --minimal --kaslr="$KERNELOFFSET" --machdep phys_base="$pb_hex" \
 			"$VMLINUX" "$f"
-
-		# Which source plain -w took.
-		has_note=0
-		if [ "$VMCOREINFO_NOTE" = 1 ] && [[ $b != *-nonotes.elf ]]; then
-			has_note=1
+		sv=$?
+		ran=$((ran + 1))
+		if [ $sv != 0 ]; then
+			fail "vmcoreinfo/rebuild/$id/$b" "$SESSION_WHY"
+			continue
 		fi
-		want="the kernel's own copy in RAM"
-		[ $has_note = 1 ] && want="the dump's own VMCOREINFO note"
+
+		# Which source plain -w took, and what it wrote.
+		want_src="the kernel's own copy in RAM"
+		if [ "$VMCOREINFO_NOTE" = 1 ] && [[ $b != *-nonotes.* ]]; then
+			want_src="the dump's own VMCOREINFO note"
+		fi
 		srcline=$(grep -m1 "$o/$b.default: vmcoreinfo:" "$log")
-		if [[ $srcline != *"$want"* ]]; then
-			fail "vmcoreinfo/source/$id/$b" "want \"$want\", got: ${srcline:-nothing ($(tail -n 1 "$log"))}"
+		if [[ $srcline != *"$want_src"* ]]; then
+			fail "vmcoreinfo/source/$id/$b" "want \"$want_src\", got: ${srcline:-nothing ($(tail -n 1 "$log"))}"
 		elif ! pure "$o/$b.default"; then
 			fail "vmcoreinfo/source/$id/$b" "$o/$b.default is not pure KEY=VALUE text"
-		elif [ "$VMCOREINFO_NOTE" = 1 ] && ! compare "$ref" "$o/$b.default" >/dev/null; then
-			fail "vmcoreinfo/source/$id/$b" "text differs from the VMCOREINFO note of idle.elf"
+		elif [ ! -s "$ref" ]; then
+			fail "vmcoreinfo/source/$id/$b" "no reference to compare with (vmcoreinfo/reference/$id)"
+		elif ! res=$(compare "$ref" "$o/$b.default"); then
+			fail "vmcoreinfo/source/$id/$b" "text differs from the reference: $(sed -n '2,4p' <<<"$res" | paste -sd ';' -)"
 		else
 			pass "vmcoreinfo/source/$id/$b"
 		fi
-		# novmci: the RAM copy of the first dump is the reference for all.
-		if [ ! -s "$ref" ] && [[ $srcline == *"$refsrc"* ]]; then
-			cp "$o/$b.default" "$ref"
-		fi
 		if [ ! -s "$ref" ]; then
-			fail "vmcoreinfo/rebuild/$id/$b" "no reference ($refsrc) to compare with"
+			fail "vmcoreinfo/rebuild/$id/$b" "no reference to compare with (vmcoreinfo/reference/$id)"
 			continue
 		fi
 		check_rebuild "vmcoreinfo/rebuild/$id/$b" "$ref" "$o/$b.rebuilt" "$log"
 	done
 
-	# A session crash placed by itself (or not at all), then the same after "kaslr -r".
-	if [ -f "$d/idle.elf" ] && [[ idle.elf =~ $ONLY ]] && [ -s "$ref" ]; then
+	# A session crash placed by itself, then the same after "kaslr -r".
+	if [[ idle.elf =~ $ONLY ]]; then
+		ran=$((ran + 1))
 		log=$o/unplaced.log
-		cmds="extend $MODULE
+		ucmds="extend $MODULE
 kaslr -D -R -w $o/unplaced.rebuilt
 kaslr -r
 kaslr -D -R -w $o/repaired.rebuilt"
 		rm -f "$o/unplaced.rebuilt" "$o/repaired.rebuilt"
-		crash_run "$log" "$cmds" --minimal "$VMLINUX" "$d/idle.elf"
-		if ! grep -q 'shared object loaded' "$log"; then
+		crash_run "$log" "$ucmds" --minimal "$VMLINUX" "$d/idle.elf"
+		sv=$?
+		if [ $sv = 2 ]; then
 			# crash 8.0.2 takes phys_base from a 6.10+ kernel's note but not its
-			# KERNELOFFSET, and stops at the first read: let it place the kernel.
-			info "vmcoreinfo/rebuild-unplaced/$id: crash --minimal alone cannot open idle.elf ($(crash -d1 --minimal "$VMLINUX" "$d/idle.elf" </dev/null 2>&1 | grep '^crash: ' | tail -n 1)): using --kaslr=auto"
-			crash_run "$log" "$cmds" --minimal --kaslr=auto "$VMLINUX" "$d/idle.elf"
+			# KERNELOFFSET, and stops at the first read: start it wrong the way
+			# it survives on any boot.
+			info "vmcoreinfo/rebuild-unplaced/$id: crash --minimal alone cannot open idle.elf ($SESSION_WHY): starting it with --kaslr=0 --machdep phys_base=$wrong_pb"
+			crash_run "$log" "$ucmds" --minimal --kaslr=0 --machdep phys_base="$wrong_pb" "$VMLINUX" "$d/idle.elf"
+			sv=$?
 		fi
-		check_rebuild "vmcoreinfo/rebuild-unplaced/$id/idle.elf" "$ref" "$o/unplaced.rebuilt" "$log"
-		check_rebuild "vmcoreinfo/rebuild-repaired/$id/idle.elf" "$ref" "$o/repaired.rebuilt" "$log"
+		if [ $sv != 0 ]; then
+			fail "vmcoreinfo/rebuild-unplaced/$id/idle.elf" "$SESSION_WHY"
+		elif [ ! -s "$ref" ]; then
+			fail "vmcoreinfo/rebuild-unplaced/$id/idle.elf" "no reference to compare with (vmcoreinfo/reference/$id)"
+		else
+			check_rebuild "vmcoreinfo/rebuild-unplaced/$id/idle.elf" "$ref" "$o/unplaced.rebuilt" "$log"
+			check_rebuild "vmcoreinfo/rebuild-repaired/$id/idle.elf" "$ref" "$o/repaired.rebuilt" "$log"
+		fi
 	fi
 
 	# Consumers, on an ELF dump without the note: idle.elf of a novmci boot;
 	# on a vmci boot idle.elf with its VMCOREINFO note dropped (makedumpfile
 	# needs the other notes, so idle-nonotes.elf would not do).
-	if [ -f "$d/idle.elf" ] && [[ idle.elf =~ $ONLY ]] && [ -s "$o/idle.elf.rebuilt" ]; then
+	if [[ idle.elf =~ $ONLY ]]; then
+		ran=$((ran + 1))
 		nonote=$d/idle.elf
 		label=idle.elf
 		if [ "$VMCOREINFO_NOTE" = 1 ]; then
@@ -267,8 +301,10 @@ kaslr -D -R -w $o/repaired.rebuilt"
 		tmp=$o/$label.phdr64
 		kd=$o/$label.makedumpfile.kdump
 		rm -f "$kd"
-		if [ ! -f "$nonote" ]; then
-			:
+		if [ ! -s "$o/idle.elf.rebuilt" ]; then
+			fail "$name" "no rebuilt vmcoreinfo of idle.elf to give it (vmcoreinfo/rebuild/$id/idle.elf)"
+		elif [ ! -f "$nonote" ]; then
+			:	# strip-notes.py failed: reported above
 		elif ! phdr64 "$nonote" "$tmp" 2>"$o/phdr64.log"; then
 			fail "$name" "cannot copy the dump: $(tail -n 1 "$o/phdr64.log")"
 		elif ! makedumpfile -c -d 31 -i "$o/idle.elf.rebuilt" "$tmp" "$kd" >"$o/makedumpfile.log" 2>&1 ||
@@ -279,24 +315,30 @@ kaslr -D -R -w $o/repaired.rebuilt"
 			log=$o/makedumpfile-crash.log
 			if [ "$(kv "$RELEASE")" -lt "$(kv 6.4)" ]; then
 				crash_run "$log" "sys" "$VMLINUX" "$kd"
-				if grep -q "RELEASE: $RELEASE\$" "$log"; then
+				if [ $? = 1 ]; then
+					fail "$name" "$SESSION_WHY"
+				elif grep -q "RELEASE: $RELEASE\$" "$log"; then
 					pass "$name (-d 31: $(du -k "$kd" | cut -f1) KiB; crash: sys RELEASE $RELEASE)"
 				else
-					fail "$name" "crash $kd: no \"RELEASE: $RELEASE\" ($(tail -n 1 "$log"))"
+					fail "$name" "crash $kd: no \"RELEASE: $RELEASE\" ($SESSION_WHY$(tail -n 1 "$log"))"
 				fi
 			else
 				crash_run "$log" "sym _stext
 rd -a linux_banner" --minimal --kaslr=auto "$VMLINUX" "$kd"
-				if grep -q "^$stext (T) _stext" "$log" && grep -q "Linux version $RELEASE " "$log"; then
+				if [ $? = 1 ]; then
+					fail "$name" "$SESSION_WHY"
+				elif grep -q "^$stext (T) _stext" "$log" && grep -q "Linux version $RELEASE " "$log"; then
 					pass "$name (-d 31: $(du -k "$kd" | cut -f1) KiB; crash --minimal --kaslr=auto: _stext $stext, banner $RELEASE)"
 				else
-					fail "$name" "crash --minimal --kaslr=auto $kd: no _stext at $stext or no banner of $RELEASE ($(tail -n 2 "$log" | paste -sd ' ' -))"
+					fail "$name" "crash --minimal --kaslr=auto $kd: no _stext at $stext or no banner of $RELEASE ($SESSION_WHY$(tail -n 2 "$log" | paste -sd ' ' -))"
 				fi
 			fi
 		fi
 		rm -f "$tmp"
 
-		if drgn --help 2>/dev/null | grep -q -- '--vmcoreinfo'; then
+		if [ ! -s "$o/idle.elf.rebuilt" ] || [ ! -f "$nonote" ]; then
+			:	# reported above
+		elif drgn --help 2>/dev/null | grep -q -- '--vmcoreinfo'; then
 			name=vmcoreinfo/drgn/$id/$label
 			echo 'print(prog["init_uts_ns"].name.release.string_().decode())' >"$o/drgn-release.py"
 			if timeout "$TIMEOUT" drgn -q --vmcoreinfo "$o/idle.elf.rebuilt" -c "$nonote" -s "$VMLINUX" \
@@ -313,8 +355,11 @@ rd -a linux_banner" --minimal --kaslr=auto "$VMLINUX" "$kd"
 		fi
 		[ "$nonote" = "$d/idle.elf" ] || rm -f "$nonote"
 	fi
-done < <(for suite in ${KASLR_LAB_SUITES:-bookworm trixie}; do
-	kv=$(cat "$LAB/kernels/$suite.current") &&
-		for b in ${KASLR_VMCI_BOOTS:-vmci novmci novmci-la57}; do echo "$LAB/dumps/$kv/$b"; done
-done)
+done
+
+if [ "$ran" = "$want" ]; then
+	pass "vmcoreinfo/count ($ran of the lab's $want cases)"
+else
+	fail vmcoreinfo/count "ran $ran of the lab's $want cases$([ "$ONLY$BOOTS" = "$DEFAULT_DUMPS$DEFAULT_BOOTS" ] || echo " (KASLR_VMCI_DUMPS/KASLR_VMCI_BOOTS: a partial run)")"
+fi
 exit $failed

@@ -157,3 +157,45 @@ def symbol_value(path, wanted):
                 if strs.startswith(want, st_name):
                     return st_value
         raise ElfError("%s: symbol %s not found in .symtab" % (path, wanted))
+
+
+START_KERNEL_MAP = 0xffffffff80000000   # __START_KERNEL_map, x86_64 (arch/x86/include/asm/page_64_types.h)
+
+
+def read_phys(path, paddr, size):
+    """@size bytes at guest physical @paddr of an ELF dump (PT_LOAD p_paddr), or None."""
+    with Elf(path) as e:
+        for p in e.phdrs:
+            if p[0] == PT_LOAD and p[4] <= paddr and paddr + size <= p[4] + p[5]:
+                return e.read(p[2] + paddr - p[4], size)
+    return None
+
+
+def ram_vmcoreinfo(dump, vmlinux, kernel_offset, phys_base):
+    """The kernel's own vmcoreinfo text in the RAM of an ELF dump, read with known values.
+
+    The kernel fills the page vmcoreinfo_data points to at boot (kernel/crash_core.c,
+    kernel/vmcore_info.c since 6.9; a pointer since 4.13, commit 203e9e41219b), whether
+    or not a VMCOREINFO note reaches the dump.  A kernel-image variable at link address
+    A is at physical A + kernel_offset - __START_KERNEL_map + phys_base; the page is a
+    direct-map address, physical = pointer - page_offset_base (random since 4.8 with
+    CONFIG_RANDOMIZE_MEMORY; read from the image).  x86_64 with a pointer only.
+
+    @returns the text (up to vmcoreinfo_size bytes, without trailing NULs)
+    @raises ElfError when a symbol or a page is missing
+    """
+    def image(sym, size=8):
+        pa = symbol_value(vmlinux, sym) + kernel_offset - START_KERNEL_MAP + phys_base
+        b = read_phys(dump, pa, size)
+        if b is None:
+            raise ElfError("%s: %s (physical 0x%x) is not in the dump" % (dump, sym, pa))
+        return struct.unpack("<Q", b)[0]
+
+    data, size, page_offset = image("vmcoreinfo_data"), image("vmcoreinfo_size"), image("page_offset_base")
+    if not 0 < size <= 4096 or data < page_offset:
+        raise ElfError("%s: vmcoreinfo_data 0x%x, size %d, page_offset_base 0x%x: no vmcoreinfo"
+                       % (dump, data, size, page_offset))
+    b = read_phys(dump, data - page_offset, size)
+    if b is None:
+        raise ElfError("%s: the vmcoreinfo page (physical 0x%x) is not in the dump" % (dump, data - page_offset))
+    return b.split(b"\0", 1)[0].decode("latin-1")

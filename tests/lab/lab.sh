@@ -16,6 +16,16 @@
 #                         (default $KASLR_LAB_SUITES or "bookworm trixie");
 #                         prints the dump dirs, rewrites $LAB/dumps/index
 #   all                   setup + dumps
+#   reboot [SUITE...]     boot the suites' current kernels again: new vmci,
+#                         novmci and novmci-la57 boots (KASLR places each
+#                         anew) replace the old ones; downloads nothing.
+#                         Never on a lab others are testing against.
+#   share FROM            take the kernels (SUITE.current; kernels/KVER copied,
+#                         its vmlinux a symlink) and the crash releases
+#                         (crash/, a symlink) of lab FROM, so that `reboot`
+#                         and `dumps` make a separate lab without downloading:
+#                           KASLR_LAB_DIR=NEW lab.sh share OLD
+#                           KASLR_LAB_DIR=NEW lab.sh reboot
 #   gc                    delete kernels and dumps no SUITE.current names
 #   path                  print the lab directory
 #
@@ -611,6 +621,57 @@ cmd_dumps() {
 	printf '%s\n' "${dirs[@]}"
 }
 
+# cmd_reboot [SUITE...] - new boots of the current kernels, nothing downloaded.
+cmd_reboot() {
+	local suites=("$@") s kver b
+	[ ${#suites[@]} != 0 ] || read -r -a suites <<<"${KASLR_LAB_SUITES:-$DEFAULT_SUITES}"
+	[ ${#suites[@]} != 0 ] || die "no suites given"
+	for s in "${suites[@]}"; do
+		kernel_prefix "$s" >/dev/null
+		kver=$(cat "$LAB/kernels/$s.current" 2>/dev/null) ||
+			die "reboot: no current $s kernel in $LAB (lab.sh dumps, or lab.sh share FROM)"
+		kernel_complete "$kver" || die "reboot: the $s kernel $kver is not complete in $LAB"
+		for b in vmci novmci novmci-la57; do
+			rm -rf "${LAB:?}/dumps/$kver/$b"
+		done
+		note "reboot: $s: $kver booted anew"
+	done
+	# The current kernels as they are: never a newer one, never a download.
+	KASLR_LAB_REFRESH=0 cmd_dumps "${suites[@]}"
+}
+
+# cmd_share FROM - the kernels and crash releases of lab FROM, for this lab.
+cmd_share() {
+	local from=${1:-} f kver x d
+	if [ $# != 1 ] || [ ! -d "$from/kernels" ]; then die "usage: lab.sh share FROM (a lab directory with kernels/)"; fi
+	from=$(cd "$from" && pwd)
+	[ "$from" != "$(cd "$LAB" && pwd)" ] || die "share: $from is this lab"
+	mkdir -p "$LAB/kernels"
+	for f in "$from"/kernels/*.current; do
+		kver=$(cat "$f")
+		if [ ! -s "$from/kernels/$kver/release" ] || [ ! -s "$from/kernels/$kver/vmlinux" ]; then
+			die "share: $from/kernels/$kver is not complete"
+		fi
+		d=$LAB/kernels/$kver
+		if ! kernel_complete "$kver"; then
+			rm -rf "$d" "$d.part"
+			mkdir -p "$d.part"
+			# Everything but the vmlinux is small: a copy, so that nothing here
+			# (an initramfs rebuilt by a newer lab.sh) writes into FROM.
+			for x in "$from/kernels/$kver"/*; do
+				if [ "$(basename "$x")" = vmlinux ]; then ln -s "$x" "$d.part/vmlinux"; else cp -a "$x" "$d.part/"; fi
+			done
+			mv "$d.part" "$d"
+		fi
+		cp "$f" "$LAB/kernels/$(basename "$f")"
+		note "share: $(basename "$f" .current): $kver"
+	done
+	if [ -d "$from/crash" ] && [ ! -e "$LAB/crash" ]; then
+		ln -s "$from/crash" "$LAB/crash"
+		note "share: crash releases of $from"
+	fi
+}
+
 cmd_gc() {
 	local keep d kver
 	keep=" $(current_kvers | tr '\n' ' ') "
@@ -631,7 +692,7 @@ main() {
 	[ $# = 0 ] || shift
 	case $cmd in
 	path) echo "$LAB"; return ;;
-	setup | kernel | initramfs | boot | dumps | all | gc) ;;
+	setup | kernel | initramfs | boot | dumps | all | reboot | share | gc) ;;
 	'' | -h | --help | help)
 		sed -n '/^# Usage:/,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
 		if [ -z "$cmd" ]; then exit 2; fi
@@ -648,6 +709,8 @@ main() {
 	boot) cmd_boot "$@" ;;
 	dumps) cmd_dumps "$@" ;;
 	all) [ $# = 0 ] || die "usage: lab.sh all"; cmd_setup; cmd_dumps ;;
+	reboot) cmd_reboot "$@" ;;
+	share) cmd_share "$@" ;;
 	gc) cmd_gc ;;
 	esac
 	note "$cmd: done in $((SECONDS - t0)) s"

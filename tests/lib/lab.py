@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Copyright (C) 2026 The kaslr.so authors
+"""What the real-dump lab holds: the one list every e2e group counts against.
+
+tests/lab/lab.sh makes, for the current kernel of each suite (kernels/SUITE.current),
+the boots BOOTS, each a directory dumps/KVER/BOOT listed in dumps/index, finished
+(DONE), with a truth.env and every dump of DUMPS.  An e2e group derives from these
+lists how many cases it must run and fails when it ran fewer; a lab that lacks any
+of them is an error here, never a shorter list.
+
+As a program (for the shell groups), stdlib only:
+  lab.py dirs            one boot directory a line
+  lab.py dumps           "DIR FILE" for every dump of every boot directory
+Both exit 1 with one "lab.py: error: ..." line on stderr when the lab is incomplete.
+Environment: KASLR_LAB_DIR, KASLR_LAB_SUITES (as lab.sh).
+"""
+import os
+import sys
+
+LAB = os.environ.get("KASLR_LAB_DIR") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.environ["HOME"], ".cache"), "kaslr-lab")
+SUITES = os.environ.get("KASLR_LAB_SUITES", "bookworm trixie").split()
+# The boots `lab.sh dumps` makes per kernel: with the vmcoreinfo device, without,
+# and without on a la57 CPU (5-level paging where the kernel supports it).
+BOOTS = ("vmci", "novmci", "novmci-la57")
+# The dumps of every boot directory (tests/lab/README.md, "What a dump directory holds").
+DUMPS = ("idle.elf", "idle.kdump", "panic.elf", "panic.kdump",
+         "idle-noqemu.elf", "panic-noqemu.elf", "idle-nonotes.elf", "panic-nonotes.elf",
+         "panic-nonotes.kdump")
+
+
+class LabError(Exception):
+    """The lab lacks something the tests count on."""
+
+
+def current_kver(suite):
+    path = os.path.join(LAB, "kernels", suite + ".current")
+    try:
+        with open(path) as f:
+            kver = f.read().strip()
+    except OSError as e:
+        raise LabError("no current %s kernel (%s): run tests/lab/lab.sh dumps" % (suite, e))
+    if not kver:
+        raise LabError("%s is empty" % path)
+    return kver
+
+
+def boot_dirs(suites=None, boots=BOOTS):
+    """Every boot directory of the current kernels; LabError unless all are finished and indexed."""
+    try:
+        with open(os.path.join(LAB, "dumps", "index")) as f:
+            index = {l.strip().rstrip("/") for l in f if l.strip()}
+    except OSError as e:
+        raise LabError("no dump index (%s): run tests/lab/lab.sh dumps" % e)
+    dirs = []
+    for suite in suites or SUITES:
+        kver = current_kver(suite)
+        for boot in boots:
+            d = os.path.join(LAB, "dumps", kver, boot)
+            if not os.path.exists(os.path.join(d, "DONE")):
+                raise LabError("%s is not finished (no DONE)" % d)
+            if not os.path.exists(os.path.join(d, "truth.env")):
+                raise LabError("%s has no truth.env" % d)
+            if d not in index:
+                raise LabError("%s is not in %s/dumps/index" % (d, LAB))
+            dirs.append(d)
+    return dirs
+
+
+def dump_files(d):
+    """The dumps of boot directory @d, in DUMPS order; LabError if one is missing."""
+    missing = [f for f in DUMPS if not os.path.isfile(os.path.join(d, f))]
+    if missing:
+        raise LabError("%s lacks %s" % (d, " ".join(missing)))
+    return list(DUMPS)
+
+
+def read_truth(d):
+    """truth.env of @d as a dict, plus ko (int) and pb (signed int)."""
+    t = {}
+    with open(os.path.join(d, "truth.env")) as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                t[k] = v.strip().strip('"').strip("'")
+    t["ko"] = int(t["KERNELOFFSET"], 16)
+    t["pb"] = int(t["PHYS_BASE"])
+    return t
+
+
+def main(argv):
+    try:
+        if argv == ["dirs"]:
+            for d in boot_dirs():
+                print(d)
+        elif argv == ["dumps"]:
+            for d in boot_dirs():
+                for f in dump_files(d):
+                    print(d, f)
+        else:
+            sys.stderr.write("usage: lab.py dirs|dumps\n")
+            return 2
+    except LabError as e:
+        sys.stderr.write("lab.py: error: %s\n" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -69,3 +69,5 @@ else
 	echo "FAIL: build/install: files missing under DESTDIR"
 fi
 rm -rf "$tmp"
+# The include layering of docs/design.md: each layer compiled on its own.
+bash tests/layers.sh

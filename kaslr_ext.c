@@ -330,6 +330,9 @@ print_result(struct kaslr_session *s)
 	if (s->rep.nr_disagree)
 		fprintf(fp, "       WARNING: %d verified candidate(s) disagree: see \"kaslr -v\"\n",
 			s->rep.nr_disagree);
+	if (s->rep.nr_unrecorded)
+		fprintf(fp, "       WARNING: %d candidate(s) beyond the first %d distinct ones are not in these counts\n",
+			s->rep.nr_unrecorded, KASLR_MAX_CANDIDATES);
 }
 
 /* ---- "kaslr -r": move crash's view of the kernel -------------------- */
@@ -469,27 +472,40 @@ parse_signed(const char *s, int64_t *val_ret)
 	return 0;
 }
 
+#define KASLR_FLAGS "cvrDRV"	/* the options that take no argument */
+
+/* "-c", "-vr", "-cD": a cluster of flags (some of them are hex digits too). */
+static int
+flag_cluster(const char *a)
+{
+	return a[0] == '-' && a[1] && strspn(a + 1, KASLR_FLAGS) == strlen(a + 1);
+}
+
 /*
  * "kaslr -r OFFSET -PHYS_BASE": getopt would take "-5e00000" for options.
- * Take the operands that follow -r out of args[] before getopt runs (both
- * "-r 13800000 -5e00000" and "-r -- 13800000 -5e00000" work).  @returns
- * how many were taken (0..2); @ops_ret holds them.
+ * Take the operands that follow -r out of args[] before getopt runs:
+ * "-r 13800000 -5e00000", "-vr 13800000 -5e00000" and "-r -- 13800000
+ * -5e00000" work, and "-r -c" stays two options.  @returns how many were
+ * taken (0..2); @ops_ret holds them.
  */
 static int
 take_r_operands(const char *ops_ret[2])
 {
-	int i, j, n = 0;
+	int i, j, n = 0, after_dashes;
 	int64_t v;
 
 	for (i = 1; i < argcnt && strcmp(args[i], "--"); i++)
-		if (!strcmp(args[i], "-r"))
+		if (flag_cluster(args[i]) && strchr(args[i], 'r'))
 			break;
-	if (i >= argcnt || strcmp(args[i], "-r"))
+	if (i >= argcnt || !strcmp(args[i], "--"))
 		return 0;
 	j = i + 1;
-	if (j < argcnt && !strcmp(args[j], "--"))
+	after_dashes = j < argcnt && !strcmp(args[j], "--");
+	if (after_dashes)
 		j++;
-	while (n < 2 && j + n < argcnt && parse_signed(args[j + n], &v) == 0) {
+	/* "-r -c" is -r and -c, not the offset -0xc: only "--" makes it one. */
+	while (n < 2 && j + n < argcnt && (after_dashes || !flag_cluster(args[j + n])) &&
+	       parse_signed(args[j + n], &v) == 0) {
 		ops_ret[n] = args[j + n];
 		n++;
 	}

@@ -381,8 +381,9 @@ print_json(const struct run *r)
 	for (i = 0, k = 0; b && i < kaslr_nr_check_names; i++)
 		if (b->checks & kaslr_check_names[i].bit)
 			fprintf(f, "%s\"%s\"", k++ ? ", " : "", kaslr_check_names[i].key);
-	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d,\n  \"failed\": %d", rep ? rep->nr_agree : 0,
-		rep ? rep->nr_disagree : 0, rep ? rep->nr_failed : 0);
+	fprintf(f, "],\n  \"agree\": %d,\n  \"disagree\": %d,\n  \"failed\": %d,\n  \"unrecorded\": %d",
+		rep ? rep->nr_agree : 0, rep ? rep->nr_disagree : 0, rep ? rep->nr_failed : 0,
+		rep ? rep->nr_unrecorded : 0);
 	fputs(",\n  \"candidates\": [", f);
 	for (k = 0; rep && k < rep->nr_cand; k++) {
 		const struct kaslr_candidate *c = &rep->cand[k];
@@ -552,6 +553,9 @@ print_human(const struct run *r, int verbose)
 	if (rep->nr_failed)
 		printf("; %d other%s failed%s", rep->nr_failed, rep->nr_failed == 1 ? "" : "s",
 		       verbose ? "" : ", -v shows why");
+	if (rep->nr_unrecorded)
+		printf("; %d more beyond the first %d distinct candidates, not counted", rep->nr_unrecorded,
+		       KASLR_MAX_CANDIDATES);
 	printf(")\n");
 	printf("  KERNELOFFSET: 0x%" PRIx64 "\n", b->kernel_offset);
 	printf("  phys_base: 0x%" PRIx64 " (%" PRId64 ")\n", (uint64_t)b->phys_base, b->phys_base);

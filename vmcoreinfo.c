@@ -15,6 +15,7 @@
  * core/vmci_rebuild.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -258,37 +259,70 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* The directory part of @path ("." when it has none), in @buf. */
+static void dir_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
 int kaslr_write_text_file(const char *path, const char *text, char *err, size_t errlen)
 {
-	size_t len = strlen(text), n = strlen(path);
-	char *tmp = malloc(n + 16);
-	int fd = -1, e = 0;
+	size_t len = strlen(text);
+	char *target = NULL, *tmp = NULL, dir[4096];
+	struct stat st;
+	mode_t mode, mask;
+	int fd = -1, dfd, e = 0;
 
-	if (!tmp) {
+	/* Through a symlink to the file it names; keep an existing file's mode. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		target = realpath(path, NULL);
+	if (!target)
+		target = strdup(path);
+	if (target)
+		tmp = malloc(strlen(target) + 16);
+	if (!target || !tmp) {
 		kaslr_errf(err, errlen, "%s: out of memory", path);
+		free(target);
 		return -1;
 	}
-	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+	mask = umask(0);
+	umask(mask);
+	mode = stat(target, &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0666 & ~mask;
+	snprintf(tmp, strlen(target) + 16, "%s.tmp.XXXXXX", target);
 	if ((fd = mkstemp(tmp)) < 0) {
 		kaslr_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		free(tmp);
+		free(target);
 		return -1;
 	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 ||
+	if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 ||
 	    (len && text[len - 1] != '\n' && write_all(fd, "\n", 1) < 0) || fsync(fd) < 0)
 		e = errno ? errno : EIO;
 	if (close(fd) < 0 && !e)
 		e = errno;
-	if (!e && rename(tmp, path) < 0)
+	if (!e && rename(tmp, target) < 0)
 		e = errno;
 	if (e) {
 		unlink(tmp);
 		kaslr_errf(err, errlen, "cannot write %s: %s", path, strerror(e));
-		free(tmp);
-		return -1;
+	} else {
+		/* The rename itself survives a power loss once its directory is synced. */
+		dir_of(target, dir, sizeof(dir));
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
 	}
 	free(tmp);
-	return 0;
+	free(target);
+	return e ? -1 : 0;
 }
 
 int kaslr_vmci_agrees(const char *text, size_t len, const char *osrelease, const char *build_id,

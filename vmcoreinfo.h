@@ -54,9 +54,11 @@ int kaslr_vmci_number(const struct kaslr_vmci *vmci, const char *name, int64_t *
  * kaslr_write_text_file - write @text (a newline added if missing) to @path, all or nothing
  * @err, @errlen: one line on failure
  *
- * Writes a temporary file beside @path, syncs it and renames it over
- * @path: a reader never sees half a file, and a failure (a full disk)
- * leaves neither @path changed nor the temporary behind.
+ * Writes a temporary file beside @path, syncs it, renames it over @path
+ * and syncs the directory: a reader never sees half a file, and a failure
+ * (a full disk) leaves neither @path changed nor the temporary behind.  A
+ * symlink is written through; an existing file keeps its mode, a new one
+ * gets 0666 less the umask.
  *
  * @returns 0, or -1.
  */

@@ -59,6 +59,8 @@ static void row_merge(struct kaslr_candidate *row, const struct kaslr_candidate 
 		row->cpu = c->cpu;
 }
 
+#define ROW_UNRECORDED (-2)	/* rows_of[]: the method ran, its candidate got no row */
+
 /*
  * Add a candidate (it carries the paging it used).  A fresh candidate (count 0)
  * counts once, for its cpu.  Methods 1 and 2 candidates equal to a kept row
@@ -336,6 +338,8 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			for (m = 0; m < nm; m++) {
 				int k = rows_of[nm * j + m];
 
+				if (k == ROW_UNRECORDED)
+					rep->nr_unrecorded++;
 				if (k < 0)
 					continue;
 				/* CPU j's row, counted once more for this CPU. */
@@ -361,8 +365,8 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			/* A method that found no values says why in ctx->err: the row keeps it. */
 			if (st != KASLR_OK && !(c.levels && c.status == KASLR_NOTFOUND))
 				kaslr_str_copy(c.why, sizeof(c.why), ctx->err);
-			if ((row = rep_add(rep, &c)))
-				rows_of[nm * i + m] = (int)(row - rep->cand);
+			row = rep_add(rep, &c);
+			rows_of[nm * i + m] = row ? (int)(row - rep->cand) : ROW_UNRECORDED;
 			if (st == KASLR_OK)
 				any_cpu_verified = 1;
 			else

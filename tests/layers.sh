@@ -55,7 +55,9 @@ layer readers "$BASE_H $READERS_H" "$READERS_C"
 layer core "$BASE_H $READERS_H $CORE_H" "$CORE_C"
 
 # crash's defs.h: only in the crash glue.
-stray=$(grep -l '#include "defs.h"' $(git ls-files '*.c' '*.h' | grep -v '^tests/') 2>/dev/null |
+# Any spelling: "defs.h", <crash/defs.h> (the crash package's include directory).
+stray=$(grep -l -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?defs\.h[>"]' \
+	$(git ls-files '*.c' '*.h' | grep -v '^tests/') 2>/dev/null |
 	grep -v -E '^(kaslr_ext\.c|crash/)' | tr '\n' ' ')
 if [ -z "$stray" ]; then
 	echo "PASS: build/layers/defs.h"

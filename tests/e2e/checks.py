@@ -13,9 +13,10 @@ kernel of the lab (bookworm 6.1, trixie 6.12), against truth.env:
               symbol is renamed away (objcopy --redefine-sym), where "kaslr" still
               finds the truth with "relocated pointers agree" (the probes come from
               the relocations or .rodata, not from that one symbol)
-  operands    "kaslr -r OFF -PB" and "kaslr -r -- OFF -PB" parse a negative
-              phys_base (a refusal that prints it, not a usage error); the truth in
-              its signed form relocates the session
+  operands    "kaslr -r OFF -PB", "kaslr -r -- OFF -PB" and "kaslr -vr OFF -PB"
+              parse a negative phys_base (a refusal that prints it, not a usage
+              error); "kaslr -r -D" stays two options; the truth in its signed form
+              relocates the session
   5level      on the la57 boot, manual "kaslr -r" with the true values leaves the
               paging geometry (5-level where the kernel runs 5-level) equal to a
               session started right
@@ -126,6 +127,7 @@ def check_operands(d, t):
     # A negative phys_base that is wrong for this boot (it differs from the truth).
     neg = "-1000000" if t["pb"] != -0x1000000 else "-3000000"
     cmds = ["kaslr -r %x %s" % (t["ko"], neg), "kaslr -r -- %x %s" % (t["ko"], neg),
+            "kaslr -vr %x %s" % (t["ko"], neg), "kaslr -r -D",
             "kaslr -r %x %s" % (t["ko"], signed_hex(t["pb"])), "sym _stext"]
     s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), cmds)
     count("operands")
@@ -133,13 +135,16 @@ def check_operands(d, t):
     if not session_ok(name, s):
         return
     shown = "phys_base %x" % (int(neg, 16) & (2**64 - 1))
-    for i, form in ((0, "plain"), (1, "after --")):
+    for i, form in ((0, "plain"), (1, "after --"), (2, "cluster -vr")):
         line = one_line(s.get(i))
         report(line and shown in line and "does not verify" in line, "%s/negative-%s" % (name, form.replace(" ", "")),
                "want a refusal naming '%s': %r" % (shown, s.get(i).strip()[:300]))
-    report("relocated to KERNELOFFSET %x" % t["ko"] in s.get(2), name + "/signed-truth", s.get(2).strip()[:300])
-    report(("%x" % int(t["STEXT_GUEST"], 16)) in s.get(3), name + "/stext",
-           "sym _stext %r, want %s" % (s.get(3).strip(), t["STEXT_GUEST"]))
+    # "-r -D" is two options (-D wins), not the operand -0xd.
+    report("OSRELEASE=%s" % kv in s.get(3) and "does not verify" not in s.get(3), name + "/flags-not-operands",
+           "kaslr -r -D: %r" % s.get(3).strip()[:300])
+    report("relocated to KERNELOFFSET %x" % t["ko"] in s.get(4), name + "/signed-truth", s.get(4).strip()[:300])
+    report(("%x" % int(t["STEXT_GUEST"], 16)) in s.get(5), name + "/stext",
+           "sym _stext %r, want %s" % (s.get(5).strip(), t["STEXT_GUEST"]))
 
 
 GEOMETRY = re.compile(r"^\s*(userspace_top|page_offset|vmalloc_start_addr|vmalloc_end|modules_vaddr|"
@@ -226,10 +231,12 @@ def note_span(path):
 def patch_offsets(path, spans, t):
     """Rewrite KERNELOFFSET=<truth> in each (offset, text) span with another value of the same length."""
     old = "KERNELOFFSET=%x\n" % t["ko"]
-    for cand in (t["ko"] + 0x2000000, t["ko"] - 0x2000000, t["ko"] ^ 0x200000):
-        if cand > 0 and len("%x" % cand) == len("%x" % t["ko"]):
-            new = "KERNELOFFSET=%x\n" % cand
-            break
+    width = len("%x" % t["ko"])
+    # Another 2 MiB-aligned offset of the same width; for 0 (width 1) none exists,
+    # so the last digit changes (still another value the note claims).
+    cands = [c for c in (t["ko"] + 0x2000000, t["ko"] - 0x2000000, t["ko"] ^ 0x200000,
+                         t["ko"] ^ 0x400000) if c > 0 and len("%x" % c) == width]
+    new = "KERNELOFFSET=%x\n" % (cands[0] if cands else t["ko"] ^ 1)
     n = 0
     with open(path, "r+b") as f:
         for off, text in spans:

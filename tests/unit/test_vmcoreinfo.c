@@ -6,6 +6,7 @@
  */
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,6 +272,34 @@ static int t_write_file(uint64_t *rnd, char *why, size_t whylen)
 	fclose(f);
 	buf[n] = '\0';
 	FAIL_IF(strcmp(buf, "OSRELEASE=6.1.0\nPAGESIZE=4096\n"), "file holds '%s'", buf);
+	/* A new file gets 0666 less the umask; a rewritten one keeps its mode. */
+	{
+		struct stat st;
+		mode_t old = umask(077);
+		char link[300];
+
+		snprintf(path, sizeof(path), "%s/private.txt", dir);
+		FAIL_IF(kaslr_write_text_file(path, "A=1\n", err, sizeof(err)) < 0, "%s", err);
+		FAIL_IF(stat(path, &st) || (st.st_mode & 0777) != 0600, "umask 077: mode %o", st.st_mode & 0777);
+		umask(old);
+		FAIL_IF(chmod(path, 0640), "chmod");
+		FAIL_IF(kaslr_write_text_file(path, "A=2\n", err, sizeof(err)) < 0, "%s", err);
+		FAIL_IF(stat(path, &st) || (st.st_mode & 0777) != 0640, "rewrite: mode %o, want 640",
+			st.st_mode & 0777);
+		/* A symlink is written through: it stays a link, its target holds the text. */
+		snprintf(link, sizeof(link), "%s/link.txt", dir);
+		FAIL_IF(symlink("private.txt", link), "symlink");
+		FAIL_IF(kaslr_write_text_file(link, "A=3\n", err, sizeof(err)) < 0, "%s", err);
+		FAIL_IF(lstat(link, &st) || !S_ISLNK(st.st_mode), "the symlink was replaced");
+		f = fopen(path, "r");
+		FAIL_IF(!f, "no target");
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		FAIL_IF(strcmp(buf, "A=3\n"), "target holds '%s'", buf);
+		unlink(link);
+		unlink(path);
+	}
 	/* A directory that cannot be written: an error, and nothing left there. */
 	snprintf(path, sizeof(path), "%s/no/such/dir/x", dir);
 	FAIL_IF(kaslr_write_text_file(path, "A=1\n", err, sizeof(err)) == 0, "wrote into a missing directory");

@@ -149,6 +149,7 @@ session_open(void)
 	struct kaslr_session *s;
 	char err[KASLR_ERRLEN];
 	enum kaslr_status st_;
+	int n;
 
 	if (!machine_type("X86_64")) {
 		error(INFO, "only x86_64 kernels are supported (this is %s)\n", MACHINE_TYPE);
@@ -173,18 +174,22 @@ session_open(void)
 	if (kaslr_dump_open(pc->dumpfile, &s->dump, err, sizeof(err)) != KASLR_OK && CRASHDEBUG(1))
 		error(INFO, "%s\n", err);
 
-	if (kaslr_regs_get(s->regs, KASLR_MAX_CPUS, &s->nr_cpus, &s->regs_source) != KASLR_OK) {
-		/* crash has no accessor for this format: read the notes ourselves. */
-		int n = 0;
-		if (s->dump && s->dump->notes &&
-		    kaslr_notes_parse(s->dump->notes, s->dump->notes_len, s->regs, KASLR_MAX_CPUS,
-				      &n, NULL) == KASLR_OK && n > 0) {
-			s->nr_cpus = n;
-			s->regs_source = "QEMU notes (read from the dump file)";
-		} else {
-			s->nr_cpus = 0;
-			s->regs_source = NULL;
-		}
+	/*
+	 * QEMU's CPU states from our own, bounds-checked copy of the note area
+	 * when we parsed the file (crash's accessors hand out pointers into its
+	 * buffer that only the note's own size field bounds); crash's accessors
+	 * for the rest (sadump, VMSS, what our reader cannot parse).
+	 */
+	n = 0;
+	if (s->dump && s->dump->notes &&
+	    kaslr_notes_parse(s->dump->notes, s->dump->notes_len, s->regs, KASLR_MAX_CPUS, &n,
+			      NULL) == KASLR_OK && n > 0) {
+		s->nr_cpus = n;
+		s->regs_source = strstr(s->dump->format, "ELF") ? "QEMU ELF notes" :
+								   "QEMU kdump-compressed notes";
+	} else if (kaslr_regs_get(s->regs, KASLR_MAX_CPUS, &s->nr_cpus, &s->regs_source) != KASLR_OK) {
+		s->nr_cpus = 0;
+		s->regs_source = NULL;
 	}
 
 	/*

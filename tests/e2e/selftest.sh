@@ -11,7 +11,7 @@
 #   segv  dies by SIGSEGV
 #   hang  never exits, a child holding its stdout open
 # It breaks only the --minimal sessions; the others run the real crash.
-# Four driver runs, side by side, on the lab's bookworm vmci idle.elf (crash
+# Six driver runs, side by side, on the lab's bookworm vmci idle.elf (crash
 # 8.0.2 reaches its prompt there by itself, from the dump's VMCOREINFO note)
 # and bookworm novmci idle.elf:
 #   segv/e2e.py   "e2e.py recover": FAIL recover/minimal/... "crash died by
@@ -21,6 +21,9 @@
 #   segv/bad.py   "bad.py" case already-right: FAIL bad/already-right/...
 #                 "crash died by SIGSEGV during 'kaslr -r'"
 #   hang/bad.py   the same, timed out
+#   segv/checks.py  "checks.py" case operands: FAIL checks/operands/...
+#                 "crash died by SIGSEGV during 'kaslr -vr OFF -PB'"
+#   hang/checks.py  the same, timed out
 # Each must also exit non-zero, print no PASS for a check that reads the
 # broken session, and finish (a driver still running after
 # KASLR_SELFTEST_LIMIT seconds, default 600, is a FAIL: it did not kill the
@@ -45,12 +48,12 @@ drive() {
 	shift 2
 	KASLR_CRASH=$STANDIN KASLR_STANDIN_MODE=$mode KASLR_STANDIN_AT=2 KASLR_STANDIN_MATCH='--minimal' \
 		KASLR_CRASH_TIMEOUT=$T KASLR_LAB_SUITES=bookworm KASLR_E2E_JOBS=1 \
-		KASLR_E2E_ONLY='/vmci/idle\.elf$' KASLR_BAD_ONLY='^already-right$' \
+		KASLR_E2E_ONLY='/vmci/idle\.elf$' KASLR_BAD_ONLY='^already-right$' KASLR_CHECKS_ONLY='^operands$' \
 		timeout -k 10 "$LIMIT" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
 	echo $? >"$OUT/$name.rc"
 }
 
-runs=(segv/e2e.py hang/e2e.py segv/bad.py hang/bad.py)
+runs=(segv/e2e.py hang/e2e.py segv/bad.py hang/bad.py segv/checks.py hang/checks.py)
 for r in "${runs[@]}"; do
 	mode=${r%%/*} driver=${r#*/}
 	args=()
@@ -66,12 +69,13 @@ for r in "${runs[@]}"; do
 	case $r in
 	*/e2e.py) check=recover/minimal cmd="kaslr -v" ;;
 	*/bad.py) check=bad/already-right cmd="kaslr -r" ;;
+	*/checks.py) check=checks/operands cmd="kaslr -vr " ;;
 	esac
 	case $mode in
 	segv) cause="crash died by SIGSEGV" ;;
 	hang) cause="timed out after $T s" ;;
 	esac
-	want="^FAIL: $check/[^:]*: $cause during '$cmd'"
+	want="^FAIL: $check/[^:]*: $cause during '$cmd"
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		fail "$r" "the driver was still running after ${LIMIT}s: the broken session was not ended"
 	elif [ "$rc" = 0 ]; then

@@ -254,23 +254,31 @@ out:
 	return ret;
 }
 
+/* A small file's text in @buf (NUL-terminated); @returns -1 if it cannot be opened. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* kaslr_write_text_file: the whole text and a final newline, or nothing and no temporary. */
 static int t_write_file(uint64_t *rnd, char *why, size_t whylen)
 {
 	char dir[] = "/tmp/kaslr-test-wf.XXXXXX", path[256], buf[256], err[256], cmd[600];
-	FILE *f;
 	int ret = 0;
-	size_t n;
 
 	(void)rnd;
 	FAIL_IF(!mkdtemp(dir), "mkdtemp");
 	snprintf(path, sizeof(path), "%s/vmcoreinfo.txt", dir);
 	FAIL_IF(kaslr_write_text_file(path, "OSRELEASE=6.1.0\nPAGESIZE=4096", err, sizeof(err)) < 0, "%s", err);
-	f = fopen(path, "r");
-	FAIL_IF(!f, "no file");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	FAIL_IF(read_small(path, buf, sizeof(buf)) < 0, "no file");
 	FAIL_IF(strcmp(buf, "OSRELEASE=6.1.0\nPAGESIZE=4096\n"), "file holds '%s'", buf);
 	/* A new file gets 0666 less the umask; a rewritten one keeps its mode. */
 	{
@@ -291,11 +299,7 @@ static int t_write_file(uint64_t *rnd, char *why, size_t whylen)
 		FAIL_IF(symlink("private.txt", link), "symlink");
 		FAIL_IF(kaslr_write_text_file(link, "A=3\n", err, sizeof(err)) < 0, "%s", err);
 		FAIL_IF(lstat(link, &st) || !S_ISLNK(st.st_mode), "the symlink was replaced");
-		f = fopen(path, "r");
-		FAIL_IF(!f, "no target");
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
+		FAIL_IF(read_small(path, buf, sizeof(buf)) < 0, "no target");
 		FAIL_IF(strcmp(buf, "A=3\n"), "target holds '%s'", buf);
 		unlink(link);
 		unlink(path);

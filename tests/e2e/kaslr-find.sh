@@ -156,7 +156,7 @@ done
 if [ "$la57_5" = 1 ]; then
 	pass kaslr-find/lab/5-level
 else
-	fail kaslr-find/lab/5-level "no novmci-la57 boot of ${KASLR_LAB_SUITES:-bookworm trixie} ran with 5-level paging"
+	fail kaslr-find/lab/5-level "no novmci-la57 boot of ${KASLR_LAB_SUITES:-bookworm trixie sid} ran with 5-level paging"
 fi
 if [ "${#dirs[@]}" = 0 ]; then
 	fail kaslr-find/lab "the lab lists no boot directories"

@@ -8,7 +8,7 @@
 #                         include/crash directory); CRASH_VERSION=X.Y.Z makes
 #                         kaslr.so refuse any other crash release
 #   make versions         build/crash-VER/kaslr.so for every crash the lab has
-#                         (tests/lab/crash-versions.sh: the system's, 7.2.9, 8.0.6)
+#                         (tests/lab/crash-versions.sh: the system's, 7.2.9, 8.0.6, 9.0.2)
 #   make check            every test (unit, fixtures, real dumps); last line "N passed, N failed"
 #   make demo             set up the lab, make one real dump, open it in crash with the module
 #   make install          DESTDIR, PREFIX (default /usr): kaslr.so into crash's extension dir
@@ -22,7 +22,7 @@ MANDIR ?= $(PREFIX)/share/man
 
 # defs.h: CRASH_SRC= (and nothing else when given), else ./, ../, the crash package's header.
 DEFS_DIR := $(firstword $(foreach d,$(or $(CRASH_SRC),. .. /usr/include/crash),$(if $(wildcard $(d)/defs.h),$(d))))
-# gdb flavour of that crash: its Makefile says GDB=gdb-X.Y; a header alone is read for traces.
+# gdb flavour of that crash: its Makefile says GDB=gdb-X.Y; a header names its newest flavour.
 GDB_FLAVOUR ?= $(shell sh tests/lib/gdb-flavour.sh "$(DEFS_DIR)")
 # Release of that crash, when known (a source tree's .rh_rpm_package; make versions passes it).
 CRASH_VERSION ?= $(shell cat "$(DEFS_DIR)/.rh_rpm_package" 2>/dev/null)

@@ -33,9 +33,13 @@
 
 /*
  * gdb flavour: crash 8.0.0 moved from gdb 7.6 (C) to gdb 10.2 (C++) - crash
- * commit 9fab193 "Update to gdb-10.2" - and crash 9.0.0 to gdb 16.2.  The
+ * commit 9fab193 "Update to gdb-10.2" - and crash 9.0.0 to gdb 16 (16.2;
+ * crash 9.0.2, as Debian sid ships it, names GDB_16_3 in defs.h).  The
  * Makefile passes the one crash's own extensions/Makefile would
- * (tests/lib/gdb-flavour.sh).
+ * (tests/lib/gdb-flavour.sh).  defs.h treats GDB_16_x as it treats GDB_10_2
+ * in everything kaslr.so uses, and objfile_rebase(struct objfile *,
+ * CORE_ADDR) is unchanged in gdb 16 (same mangled name, exported by crash
+ * 9.0.2): the relocation path of gdb 10 serves gdb 16 as it is.
  */
 #if defined(GDB_7_6)
 #define KASLR_CRASH_GDB "gdb 7.6"
@@ -46,8 +50,11 @@
 #elif defined(GDB_16_2)
 #define KASLR_CRASH_GDB "gdb 16.2"
 #define KASLR_CRASH_GDB_CXX 1
+#elif defined(GDB_16_3)
+#define KASLR_CRASH_GDB "gdb 16.3"
+#define KASLR_CRASH_GDB_CXX 1
 #else
-#error "no gdb flavour: build with -DGDB_7_6, -DGDB_10_2 or -DGDB_16_2 (the Makefile does)"
+#error "no gdb flavour: build with -DGDB_7_6, -DGDB_10_2, -DGDB_16_2 or -DGDB_16_3 (the Makefile does)"
 #endif
 
 /* For "kaslr -V": the release when the build was told it, else the gdb flavour. */
@@ -59,7 +66,8 @@
 
 /*
  * gdb's objfile_rebase(struct objfile *, CORE_ADDR): mangled in the C++ gdb
- * of crash 8 and 9, plain in gdb 7.6 (where crash never calls it).
+ * of crash 8 and 9 (gdb 10.2, 16.x), plain in gdb 7.6 (where crash never
+ * calls it).
  */
 #define KASLR_OBJFILE_REBASE_CXX "_Z14objfile_rebaseP7objfilem"
 #define KASLR_OBJFILE_REBASE_C "objfile_rebase"

@@ -20,6 +20,8 @@
 #   8.0.6  Debian trixie (gdb 10.2): needs a newer glibc, so a minbase
 #          debootstrap root in $LAB/crash/8.0.6/root, run through that root's
 #          own dynamic loader (no chroot: dumps and vmlinux stay visible)
+#   9.0.2  Debian sid (gdb 16): a root like 8.0.6's, which also holds sid's
+#          python3-drgn (for drgn 0.3.0)
 #
 # Layout of $LAB/crash/VERSION/:
 #   crash           wrapper that runs this crash (argv passed through)
@@ -54,7 +56,8 @@ suite_of() {
 	7.2.9) echo bullseye ;;
 	8.0.2) echo bookworm ;;
 	8.0.6) echo trixie ;;
-	*) die "unknown crash version '$1' (known: 7.2.9 8.0.2 8.0.6)" ;;
+	9.0.2) echo sid ;;
+	*) die "unknown crash version '$1' (known: 7.2.9 8.0.2 8.0.6 9.0.2)" ;;
 	esac
 }
 
@@ -99,7 +102,8 @@ apt_config() {	# apt_config SUITE - set APT_OPTS (nothing for the system's relea
 	while read -r kind uri key; do
 		case $kind in
 		main) echo "deb [signed-by=$(keyring_for "$key")] $uri $suite main" ;;
-		security) echo "deb [signed-by=$(keyring_for "$key")] $uri $suite-security main" ;;
+		# sid (unstable) has no security suite.
+		security) [ "$suite" = sid ] || echo "deb [signed-by=$(keyring_for "$key")] $uri $suite-security main" ;;
 		esac >>"$dir/sources.list.tmp"
 	done <<<"$(mirror_lines)"
 	mv "$dir/sources.list.tmp" "$dir/sources.list"
@@ -181,12 +185,16 @@ fetch_deb() {	# fetch_deb VERSION DIR - the suite's crash .deb, extracted
 }
 
 # fetch_root VERSION DIR - a minbase root of the suite with crash (and the
-# libelf kaslr.so links against), run through the root's own loader.
+# libelf kaslr.so links against; crash does not pull it in), run through the
+# root's own loader.  sid's root also gets python3-drgn.
 fetch_root() {
-	local ver=$1 dir=$2 suite mirror key kr t0 libelf=libelf1
+	local ver=$1 dir=$2 suite mirror key kr t0 extra=libelf1
 	suite=$(suite_of "$ver")
 	# kaslr.so links libelf; trixie renamed its package for the 64-bit time_t transition.
-	[ "$suite" != trixie ] || libelf=libelf1t64
+	case $suite in
+	trixie) extra=libelf1t64 ;;
+	sid) extra=libelf1t64,python3-drgn ;;
+	esac
 	command -v debootstrap >/dev/null || die "debootstrap not found: run 'tests/lab/lab.sh setup'"
 	[ "$(id -u)" = 0 ] || die "debootstrap of $suite needs root"
 	read -r _ mirror key <<<"$(mirror_lines | awk '$1 == "main"')"
@@ -196,7 +204,7 @@ fetch_root() {
 	mkdir -p "$dir"
 	t0=$SECONDS
 	note "$ver: debootstrap --variant=minbase $suite (takes a few minutes)"
-	debootstrap --variant=minbase --include="crash,$libelf" --keyring="$kr" \
+	debootstrap --variant=minbase --include="crash,$extra" --keyring="$kr" \
 		"$suite" "$dir/root.part" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
 		{ tail -n 5 "$dir/debootstrap.log" >&2; die "debootstrap of $suite failed (log: $dir/debootstrap.log)"; }
 	rm -rf "$dir/root.part/var/cache/apt/archives/"*.deb
@@ -224,7 +232,7 @@ provide() {
 	rm -f "$dir/DONE"
 	# A suite newer than this system needs its own glibc: straight to a root.
 	# Otherwise the .deb, and a root only if that binary cannot run here.
-	if [ "$(suite_of "$ver")" = trixie ]; then
+	if [[ " trixie sid " == *" $(suite_of "$ver") "* ]]; then
 		fetch_root "$ver" "$dir"
 	else
 		fetch_deb "$ver" "$dir"

@@ -25,6 +25,8 @@ Each group fails unless it ran every case the lab holds (KASLR_E2E_ONLY=regex
 narrows the dumps for runs by hand: that run then fails its count).
 
 Output: "PASS: name" / "FAIL: name: why" lines, as tests/run.sh counts them.
+"e2e.py --full-session BOOT_DIR DUMP" prints "full" or "minimal WHY" (full_session), for
+the shell groups.
 Environment: KASLR_CRASH (crash binary), KASLR_FIND (kaslr-find), KASLR_CRASH_TIMEOUT
 (seconds per crash session, default 600), KASLR_E2E_JOBS, KASLR_E2E_ONLY, KASLR_E2E_ALL.
 """
@@ -492,6 +494,15 @@ def run_all(ds, groups):
 
 
 def main():
+    if sys.argv[1:2] == ["--full-session"]:
+        # For the shell groups: "e2e.py --full-session DIR DUMP" prints "full", or
+        # "minimal" and what crash said (full_session; the same cache).
+        if len(sys.argv) != 4:
+            sys.stderr.write("usage: e2e.py --full-session BOOT_DIR DUMP\n")
+            return 2
+        ok, why = full_session(read_truth(sys.argv[2]), sys.argv[3])
+        print("full" if ok else "minimal %s" % why)
+        return 0
     groups = sys.argv[1:] or list(GROUPS)
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:

@@ -79,10 +79,15 @@
  * @len: its size
  *
  * Looks only at exported names and build_version, never at a struct: with
- * the wrong header every struct offset may be off.  The gdb flavour is
- * always checked (a gdb 7.6 crash has objfile_rebase unmangled, a C++ one
- * mangled); the exact release only when the build was told it
- * (KASLR_CRASH_VERSION, set by "make versions" / make CRASH_VERSION=).
+ * the wrong header every struct offset may be off.  The exact release first,
+ * whenever the build knows it (KASLR_CRASH_VERSION: the Makefile reads it
+ * from the header's package or source tree, tests/lib/crash-release.sh;
+ * "make versions" passes it): any other release, even a later build of the
+ * same branch, may lay its structs out differently - crash master after
+ * 9.0.2 (commit abcb45e) inserted bfd_orig in struct symbol_table_data, and
+ * calls itself "9.0.2++".  Then the gdb flavour (a gdb 7.6 crash has
+ * objfile_rebase unmangled, a C++ one mangled), the one check left for a
+ * build whose release is unknown.
  * This guard is what lets one source tree serve every crash release: kept
  * as it is, and the first thing the constructor runs.
  *
@@ -94,11 +99,6 @@ kaslr_crash_mismatch(char *why, size_t len)
 	int cxx = dlsym(RTLD_DEFAULT, KASLR_OBJFILE_REBASE_CXX) != NULL;
 	int c = dlsym(RTLD_DEFAULT, KASLR_OBJFILE_REBASE_C) != NULL;
 
-	if ((cxx || c) && cxx != KASLR_CRASH_GDB_CXX) {
-		snprintf(why, len, "built for a crash with %s, but this crash %s has %s",
-			 KASLR_CRASH_GDB, build_version, cxx ? "gdb 10 or later" : "gdb 7");
-		return 1;
-	}
 #ifdef KASLR_CRASH_VERSION
 	if (strcmp(build_version, KASLR_CRASH_VERSION) != 0) {
 		snprintf(why, len, "built for crash %s, but this is crash %s",
@@ -106,6 +106,11 @@ kaslr_crash_mismatch(char *why, size_t len)
 		return 1;
 	}
 #endif
+	if ((cxx || c) && cxx != KASLR_CRASH_GDB_CXX) {
+		snprintf(why, len, "built for a crash with %s, but this crash %s has %s",
+			 KASLR_CRASH_GDB, build_version, cxx ? "gdb 10 or later" : "gdb 7");
+		return 1;
+	}
 	return 0;
 }
 

@@ -170,9 +170,9 @@ def check_case(case, crashes):
     t = read_truth(d)
     dump = os.path.join(d, fn)
     name = "%s/%s/%s/%s" % (ver, t["RELEASE"].split("-")[0], boot, fn)
+    tag = "minimal+wrong-start" if wrong is WRONG else "+".join(o.lstrip("-") for o in ["--minimal"] + wrong)
     if wrong is WRONG:
         wrong = wrong_start(t)
-    tag = "minimal+wrong-start" if wrong is WRONG else "+".join(o.lstrip("-") for o in ["--minimal"] + wrong)
     crash = crashes[ver]
     # What this crash can make of this kernel at all, asked of itself (e2e.full_session).
     full_ok, cannot = full_session(t, dump, crash)

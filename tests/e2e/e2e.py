@@ -353,7 +353,9 @@ def check_dump(name, dump, t, groups):
                 break
         res.append((bool(ok), n, why))
 
-    full_ok = full_session(t, dump)[0]
+    # Asked of crash only where a check depends on it (a run of "recover" alone never does).
+    def full_ok():
+        return full_session(t, dump)[0]
     want = (t["ko"], t["pb"])
     # S1: a --minimal session as crash opens it by itself.
     s1 = Session(t["VMLINUX"], dump, ["--minimal"], ["rd -a linux_banner", "kaslr", "kaslr -v", "kaslr -c"])
@@ -365,7 +367,7 @@ def check_dump(name, dump, t, groups):
         # kernel's, as KASLR placed it): nothing for the module to load into.  The right
         # values must open it, the module must load there and answer, and kaslr-find must
         # answer exactly on the same dump.
-        r = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]),
+        r = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok() else ["--minimal"]),
                     ["rd -a linux_banner", "kaslr"])
         R(r.clean and r.loaded and parse_result(r.get(1)) == want,
           "crash-cannot-open/right-values/" + name, r.why(), ss=(r,))
@@ -390,7 +392,7 @@ def check_dump(name, dump, t, groups):
             R(s1.loaded, "load/minimal/" + name, "module did not load: " + s1.why(), ss=(s1,))
             if s2.reached:
                 R(s2.loaded, "load/full/" + name, "module did not load: " + s2.why(), ss=(s2,))
-            elif full_ok:
+            elif full_ok():
                 # crash stops before its prompt by itself: with the right values it must come
                 # up, and the module must load there.
                 r = Session(t["VMLINUX"], dump, right_opts(t), ["sys"])
@@ -425,7 +427,8 @@ def check_dump(name, dump, t, groups):
                   "recover/full-session/" + name, "got %s / %s" % (got, sl), ss=(s2,))
             covered.add("recover")
     if "repair" in groups and repaired(dump):
-        cmds = FULL_CMDS if full_ok else MINIMAL_CMDS
+        full = full_ok()
+        cmds = FULL_CMDS if full else MINIMAL_CMDS
         sl = session_line(s1.get(1)) if s1.reached and not s1.broken() else None
         if sl and sl[2].startswith("WRONG"):
             # crash placed it wrong by itself: repair the session users get.
@@ -436,7 +439,7 @@ def check_dump(name, dump, t, groups):
             # on any boot (wrong_start).
             opts = ["--minimal"] + wrong_start(t)
         s = Session(t["VMLINUX"], dump, opts, ["kaslr -r"] + cmds + ["kaslr -r", "sym _stext"])
-        ref = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]),
+        ref = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full else ["--minimal"]),
                       cmds + ["sym _stext"], extend=False)
         tag = "minimal" + ("+wrong-start" if len(opts) > 1 else "")
         if not ref.reached:
@@ -449,8 +452,8 @@ def check_dump(name, dump, t, groups):
                 # What crash can make of this kernel (full_session), the repair must make,
                 # and say which: a full session, or "stays minimal" where crash cannot.
                 says_minimal = "this session stays minimal" in rep
-                R(says_minimal != full_ok, "repair/%s/%s/%s" % (
-                    tag, "full-session" if full_ok else "stays-minimal", name), rep.strip()[-300:], ss=(s,))
+                R(says_minimal != full, "repair/%s/%s/%s" % (
+                    tag, "full-session" if full else "stays-minimal", name), rep.strip()[-300:], ss=(s,))
                 for i, c in enumerate(cmds):
                     a, b = normalise(s.get(i + 1)), normalise(ref.get(i))
                     R(a == b and b != "", "repair/%s/%s/%s" % (tag, cmd_name(c), name),

@@ -5,10 +5,11 @@
 #
 #   make                  kaslr.so and kaslr-find
 #   make CRASH_SRC=DIR    build against another crash's defs.h (a source tree or an
-#                         include/crash directory); CRASH_VERSION=X.Y.Z makes
-#                         kaslr.so refuse any other crash release
+#                         include/crash directory); kaslr.so refuses any crash
+#                         release but that header's (CRASH_VERSION=X.Y.Z where
+#                         tests/lib/crash-release.sh cannot tell it)
 #   make versions         build/crash-VER/kaslr.so for every crash the lab has
-#                         (tests/lab/crash-versions.sh: the system's, 7.2.9, 8.0.6)
+#                         (tests/lab/crash-versions.sh: the system's, 7.2.9, 8.0.6, 9.0.2)
 #   make check            every test (unit, fixtures, real dumps); last line "N passed, N failed"
 #   make demo             set up the lab, make one real dump, open it in crash with the module
 #   make install          DESTDIR, PREFIX (default /usr): kaslr.so into crash's extension dir
@@ -22,10 +23,11 @@ MANDIR ?= $(PREFIX)/share/man
 
 # defs.h: CRASH_SRC= (and nothing else when given), else ./, ../, the crash package's header.
 DEFS_DIR := $(firstword $(foreach d,$(or $(CRASH_SRC),. .. /usr/include/crash),$(if $(wildcard $(d)/defs.h),$(d))))
-# gdb flavour of that crash: its Makefile says GDB=gdb-X.Y; a header alone is read for traces.
+# gdb flavour of that crash: its Makefile says GDB=gdb-X.Y; a header names its newest flavour.
 GDB_FLAVOUR ?= $(shell sh tests/lib/gdb-flavour.sh "$(DEFS_DIR)")
-# Release of that crash, when known (a source tree's .rh_rpm_package; make versions passes it).
-CRASH_VERSION ?= $(shell cat "$(DEFS_DIR)/.rh_rpm_package" 2>/dev/null)
+# Release of that crash: a source tree's .rh_rpm_package, a packaged header's package
+# version (make versions passes it).  kaslr.so refuses to run in any other release.
+CRASH_VERSION ?= $(shell sh tests/lib/crash-release.sh "$(DEFS_DIR)")
 # Where the module goes (make versions: build/crash-VER/kaslr.so); rebuilt when the header changes.
 KASLR_SO ?= kaslr.so
 KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET)
@@ -48,6 +50,7 @@ all: kaslr.so kaslr-find
 $(KASLR_SO): kaslr_ext.c $(CRASH_SRCS) $(CRASH_HDRS) $(CORE_SRCS) $(CORE_HDRS) $(KASLR_SO_STAMP)
 	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h in $(or $(CRASH_SRC),. .. /usr/include/crash): install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
 	@mkdir -p $(dir $@)
+	@test -n "$(CRASH_VERSION)" || echo "kaslr.so: the release of the crash owning $(DEFS_DIR)/defs.h is unknown: only its gdb flavour is checked at load time (pass CRASH_VERSION=X.Y.Z)" >&2
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -fvisibility=hidden -D$(TARGET) -D$(GDB_FLAVOUR) \
 		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
 		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CRASH_SRCS) $(CORE_SRCS) -lelf -lz -ldl

@@ -33,9 +33,13 @@
 
 /*
  * gdb flavour: crash 8.0.0 moved from gdb 7.6 (C) to gdb 10.2 (C++) - crash
- * commit 9fab193 "Update to gdb-10.2" - and crash 9.0.0 to gdb 16.2.  The
+ * commit 9fab193 "Update to gdb-10.2" - and crash 9.0.0 to gdb 16 (16.2;
+ * crash 9.0.2, as Debian sid ships it, names GDB_16_3 in defs.h).  The
  * Makefile passes the one crash's own extensions/Makefile would
- * (tests/lib/gdb-flavour.sh).
+ * (tests/lib/gdb-flavour.sh).  defs.h treats GDB_16_x as it treats GDB_10_2
+ * in everything kaslr.so uses, and objfile_rebase(struct objfile *,
+ * CORE_ADDR) is unchanged in gdb 16 (same mangled name, exported by crash
+ * 9.0.2): the relocation path of gdb 10 serves gdb 16 as it is.
  */
 #if defined(GDB_7_6)
 #define KASLR_CRASH_GDB "gdb 7.6"
@@ -46,8 +50,11 @@
 #elif defined(GDB_16_2)
 #define KASLR_CRASH_GDB "gdb 16.2"
 #define KASLR_CRASH_GDB_CXX 1
+#elif defined(GDB_16_3)
+#define KASLR_CRASH_GDB "gdb 16.3"
+#define KASLR_CRASH_GDB_CXX 1
 #else
-#error "no gdb flavour: build with -DGDB_7_6, -DGDB_10_2 or -DGDB_16_2 (the Makefile does)"
+#error "no gdb flavour: build with -DGDB_7_6, -DGDB_10_2, -DGDB_16_2 or -DGDB_16_3 (the Makefile does)"
 #endif
 
 /* For "kaslr -V": the release when the build was told it, else the gdb flavour. */
@@ -59,7 +66,8 @@
 
 /*
  * gdb's objfile_rebase(struct objfile *, CORE_ADDR): mangled in the C++ gdb
- * of crash 8 and 9, plain in gdb 7.6 (where crash never calls it).
+ * of crash 8 and 9 (gdb 10.2, 16.x), plain in gdb 7.6 (where crash never
+ * calls it).
  */
 #define KASLR_OBJFILE_REBASE_CXX "_Z14objfile_rebaseP7objfilem"
 #define KASLR_OBJFILE_REBASE_C "objfile_rebase"
@@ -71,10 +79,15 @@
  * @len: its size
  *
  * Looks only at exported names and build_version, never at a struct: with
- * the wrong header every struct offset may be off.  The gdb flavour is
- * always checked (a gdb 7.6 crash has objfile_rebase unmangled, a C++ one
- * mangled); the exact release only when the build was told it
- * (KASLR_CRASH_VERSION, set by "make versions" / make CRASH_VERSION=).
+ * the wrong header every struct offset may be off.  The exact release first,
+ * whenever the build knows it (KASLR_CRASH_VERSION: the Makefile reads it
+ * from the header's package or source tree, tests/lib/crash-release.sh;
+ * "make versions" passes it): any other release, even a later build of the
+ * same branch, may lay its structs out differently - crash master after
+ * 9.0.2 (commit abcb45e) inserted bfd_orig in struct symbol_table_data, and
+ * calls itself "9.0.2++".  Then the gdb flavour (a gdb 7.6 crash has
+ * objfile_rebase unmangled, a C++ one mangled), the one check left for a
+ * build whose release is unknown.
  * This guard is what lets one source tree serve every crash release: kept
  * as it is, and the first thing the constructor runs.
  *
@@ -86,11 +99,6 @@ kaslr_crash_mismatch(char *why, size_t len)
 	int cxx = dlsym(RTLD_DEFAULT, KASLR_OBJFILE_REBASE_CXX) != NULL;
 	int c = dlsym(RTLD_DEFAULT, KASLR_OBJFILE_REBASE_C) != NULL;
 
-	if ((cxx || c) && cxx != KASLR_CRASH_GDB_CXX) {
-		snprintf(why, len, "built for a crash with %s, but this crash %s has %s",
-			 KASLR_CRASH_GDB, build_version, cxx ? "gdb 10 or later" : "gdb 7");
-		return 1;
-	}
 #ifdef KASLR_CRASH_VERSION
 	if (strcmp(build_version, KASLR_CRASH_VERSION) != 0) {
 		snprintf(why, len, "built for crash %s, but this is crash %s",
@@ -98,6 +106,11 @@ kaslr_crash_mismatch(char *why, size_t len)
 		return 1;
 	}
 #endif
+	if ((cxx || c) && cxx != KASLR_CRASH_GDB_CXX) {
+		snprintf(why, len, "built for a crash with %s, but this crash %s has %s",
+			 KASLR_CRASH_GDB, build_version, cxx ? "gdb 10 or later" : "gdb 7");
+		return 1;
+	}
 	return 0;
 }
 

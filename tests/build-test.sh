@@ -10,6 +10,9 @@
 #                          extensions use on x86_64, and with the -DGDB_x_y of the
 #                          crash whose defs.h the compiler line includes
 #                          (tests/lib/gdb-flavour.sh reads that crash)
+#  build/release           kaslr.so is built for the release of the crash owning
+#                          that defs.h (tests/lib/crash-release.sh; a packaged
+#                          header always tells it), so that it refuses any other
 #  build/no-stray-globals  only crash's entry points and kaslr_* leave the module
 #  build/install           make install DESTDIR= puts the three files in place
 set -u
@@ -50,6 +53,14 @@ if [ ${#missing[@]} = 0 ]; then
 	echo "PASS: build/flags"
 else
 	echo "FAIL: build/flags: missing ${missing[*]} (defs.h in ${defs:-?})"
+fi
+# The release kaslr.so is built for: the one of the crash owning that defs.h.
+release=
+if [ -n "$defs" ]; then release=$(sh tests/lib/crash-release.sh "$defs"); fi
+if [ -n "$release" ] && grep -qF -- "-DKASLR_CRASH_VERSION='\"$release\"'" <<<"$line"; then
+	echo "PASS: build/release"
+else
+	echo "FAIL: build/release: defs.h in ${defs:-?} belongs to crash '${release:-unknown}'; the kaslr.so line has $(grep -oE -- "-DKASLR_CRASH_VERSION=[^ ]*" <<<"$line" || echo 'no -DKASLR_CRASH_VERSION')"
 fi
 # Nothing leaves the module (-fvisibility=hidden): crash runs its constructor
 # and looks up no name in it, so no function or variable of ours is exported.

@@ -334,6 +334,12 @@ const struct vmci_rule kaslr_vmci_rules_x86_64[] = {
 	OFF("OFFSET(page.compound_dtor)", "struct page", "compound_dtor"),
 	OFF("OFFSET(page.compound_order)", "struct page", "compound_order"),
 	OFF("OFFSET(page.compound_head)", "struct page", "compound_head"),
+	/*
+	 * Linux 7.x (Debian sid's 7.2.13): struct page's compound_head is
+	 * compound_info, and the line is written under the new name in the
+	 * same place; the member exists exactly when the line is written.
+	 */
+	OFF("OFFSET(page.compound_info)", "struct page", "compound_info"),
 	OFF("OFFSET(pglist_data.node_zones)", "struct pglist_data", "node_zones"),
 	OFF("OFFSET(pglist_data.nr_zones)", "struct pglist_data", "nr_zones"),
 	/* CONFIG_FLATMEM (CONFIG_FLAT_NODE_MEM_MAP before 5.14): the member exists exactly then. */

@@ -232,7 +232,7 @@ def case_wrong_5level(kv, d, t):
     every kernel-image read lands on its right bytes, so crash survives it on any boot."""
     name = "bad/wrong-5level/%s" % kv
     dump = os.path.join(d, "panic-nonotes.elf")
-    ref_opts = right_opts(t) + ([] if e2e.kernel_supported_full(t) else ["--minimal"])
+    ref_opts = right_opts(t) + ([] if e2e.full_session(t, dump)[0] else ["--minimal"])
     ref = Session(t["VMLINUX"], dump, ref_opts, ["help -m"], extend=False)
     s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t) + ["--machdep", "vm=5level"],
                 ["help -m | grep -c VM_5LEVEL", "kaslr -r", "help -m"])

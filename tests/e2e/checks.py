@@ -156,7 +156,7 @@ GEOMETRY = re.compile(r"^\s*(userspace_top|page_offset|vmalloc_start_addr|vmallo
 def check_5level(d, t):
     kv = t["RELEASE"]
     dump = os.path.join(d, "idle.elf")
-    minimal = [] if e2e.kernel_supported_full(t) else ["--minimal"]
+    minimal = [] if e2e.full_session(t, dump)[0] else ["--minimal"]
     ref = Session(t["VMLINUX"], dump, right_opts(t) + minimal, ["help -m"], extend=False)
     s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t),
                 ["kaslr -r %x %s" % (t["ko"], signed_hex(t["pb"])), "help -m"])
@@ -183,8 +183,8 @@ def check_full(d, t):
     kv = t["RELEASE"]
     name = "checks/full/%s" % kv
     count("full")
-    if not e2e.kernel_supported_full(t):
-        # crash 8.0.2 cannot bring this kernel up in full: the RESTART line of a minimal
+    if not e2e.full_session(t, os.path.join(d, "idle.elf"))[0]:
+        # This crash cannot bring this kernel up in full (e2e.full_session): the RESTART line of a minimal
         # session, run --minimal, must open the dump right.
         s = Session(t["VMLINUX"], os.path.join(d, "idle-nonotes.elf"), ["--minimal"] + wrong_start(t), ["kaslr"])
         if not session_ok(name, s):

@@ -25,15 +25,20 @@ Each group fails unless it ran every case the lab holds (KASLR_E2E_ONLY=regex
 narrows the dumps for runs by hand: that run then fails its count).
 
 Output: "PASS: name" / "FAIL: name: why" lines, as tests/run.sh counts them.
+"e2e.py --full-session BOOT_DIR DUMP" prints "full" or "minimal WHY" (full_session), for
+the shell groups.
 Environment: KASLR_CRASH (crash binary), KASLR_FIND (kaslr-find), KASLR_CRASH_TIMEOUT
 (seconds per crash session, default 600), KASLR_E2E_JOBS, KASLR_E2E_ONLY, KASLR_E2E_ALL.
 """
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -232,10 +237,50 @@ def s64(v):
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
-def kernel_supported_full(t):
-    """crash 8.0.2 predates the 6.4 struct module layout: full sessions need < 6.4."""
-    m = re.match(r"(\d+)\.(\d+)", t["RELEASE"])
-    return m and (int(m.group(1)), int(m.group(2))) < (6, 4)
+# crash's own words when a kernel structure has changed under it (its OFFSET() of a member
+# the kernel no longer has): "crash: invalid structure member offset: module_core_size".
+CANNOT_INIT = re.compile(r"invalid structure (?:member offset|size): \S+")
+_full = {}
+_full_lock = threading.Lock()
+
+
+def full_session(t, dump, crash=None):
+    """(ok, why): can @crash come up as a full session on this kernel at all?
+
+    Asked of crash itself, once per crash and kernel: a full session started with the
+    truth (--kaslr= and --machdep phys_base=).  Only when crash stops before its prompt
+    with its own "invalid structure member offset" (a kernel newer than this crash knows:
+    crash 8.0.2 on the struct module of 6.4 and later, crash 9.0.2 on 7.2's
+    module_num_gpl_syms) is the answer no: then no repair can give a full session
+    either, and a repaired session must stay minimal, right, and say so.  Any other
+    failure is no excuse: the answer is yes, and the full sessions that follow fail.
+    The answer is kept in build/e2e/full-session/ for the other groups, keyed by the
+    crash binary (path, size, mtime) and the vmlinux.
+    """
+    path = shutil.which(crash or CRASH) or (crash or CRASH)
+    st = os.stat(path)
+    key = "%s %d %d %s" % (os.path.realpath(path), st.st_size, st.st_mtime_ns, t["VMLINUX"])
+    cache = os.path.join(OUT, "full-session", hashlib.sha1(key.encode()).hexdigest())
+    with _full_lock:
+        entry = _full.setdefault(key, [threading.Lock(), None])
+    with entry[0]:
+        if entry[1] is None and os.path.exists(cache):
+            with open(cache) as f:
+                ok, _, why = f.read().strip().partition(" ")
+            entry[1] = (ok == "1", why)
+        if entry[1] is None:
+            r = Session(t["VMLINUX"], dump, right_opts(t), ["sys"], extend=False, crash=crash)
+            m = None if r.reached else CANNOT_INIT.search(r.stdout + r.stderr)
+            entry[1] = (not m, m.group(0) if m else "")
+            if m:
+                info("%s cannot initialise %s as a full session (it says \"%s\"): a repaired "
+                     "session must stay minimal with the right values, and say so" % (
+                         crash or CRASH, t["KVER"], m.group(0)))
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            with open(cache + ".tmp", "w") as f:
+                f.write("%d %s\n" % entry[1])
+            os.replace(cache + ".tmp", cache)
+        return entry[1]
 
 
 def right_opts(t):
@@ -308,7 +353,9 @@ def check_dump(name, dump, t, groups):
                 break
         res.append((bool(ok), n, why))
 
-    full_ok = kernel_supported_full(t)
+    # Asked of crash only where a check depends on it (a run of "recover" alone never does).
+    def full_ok():
+        return full_session(t, dump)[0]
     want = (t["ko"], t["pb"])
     # S1: a --minimal session as crash opens it by itself.
     s1 = Session(t["VMLINUX"], dump, ["--minimal"], ["rd -a linux_banner", "kaslr", "kaslr -v", "kaslr -c"])
@@ -320,7 +367,7 @@ def check_dump(name, dump, t, groups):
         # kernel's, as KASLR placed it): nothing for the module to load into.  The right
         # values must open it, the module must load there and answer, and kaslr-find must
         # answer exactly on the same dump.
-        r = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]),
+        r = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok() else ["--minimal"]),
                     ["rd -a linux_banner", "kaslr"])
         R(r.clean and r.loaded and parse_result(r.get(1)) == want,
           "crash-cannot-open/right-values/" + name, r.why(), ss=(r,))
@@ -345,7 +392,7 @@ def check_dump(name, dump, t, groups):
             R(s1.loaded, "load/minimal/" + name, "module did not load: " + s1.why(), ss=(s1,))
             if s2.reached:
                 R(s2.loaded, "load/full/" + name, "module did not load: " + s2.why(), ss=(s2,))
-            elif full_ok:
+            elif full_ok():
                 # crash stops before its prompt by itself: with the right values it must come
                 # up, and the module must load there.
                 r = Session(t["VMLINUX"], dump, right_opts(t), ["sys"])
@@ -380,7 +427,8 @@ def check_dump(name, dump, t, groups):
                   "recover/full-session/" + name, "got %s / %s" % (got, sl), ss=(s2,))
             covered.add("recover")
     if "repair" in groups and repaired(dump):
-        cmds = FULL_CMDS if full_ok else MINIMAL_CMDS
+        full = full_ok()
+        cmds = FULL_CMDS if full else MINIMAL_CMDS
         sl = session_line(s1.get(1)) if s1.reached and not s1.broken() else None
         if sl and sl[2].startswith("WRONG"):
             # crash placed it wrong by itself: repair the session users get.
@@ -391,7 +439,7 @@ def check_dump(name, dump, t, groups):
             # on any boot (wrong_start).
             opts = ["--minimal"] + wrong_start(t)
         s = Session(t["VMLINUX"], dump, opts, ["kaslr -r"] + cmds + ["kaslr -r", "sym _stext"])
-        ref = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]),
+        ref = Session(t["VMLINUX"], dump, right_opts(t) + ([] if full else ["--minimal"]),
                       cmds + ["sym _stext"], extend=False)
         tag = "minimal" + ("+wrong-start" if len(opts) > 1 else "")
         if not ref.reached:
@@ -401,6 +449,11 @@ def check_dump(name, dump, t, groups):
             ok = "relocated to KERNELOFFSET %x" % t["ko"] in rep
             R(ok, "repair/%s/relocated/%s" % (tag, name), (rep.strip() or s.why())[:300], ss=(s,))
             if ok:
+                # What crash can make of this kernel (full_session), the repair must make,
+                # and say which: a full session, or "stays minimal" where crash cannot.
+                says_minimal = "this session stays minimal" in rep
+                R(says_minimal != full, "repair/%s/%s/%s" % (
+                    tag, "full-session" if full else "stays-minimal", name), rep.strip()[-300:], ss=(s,))
                 for i, c in enumerate(cmds):
                     a, b = normalise(s.get(i + 1)), normalise(ref.get(i))
                     R(a == b and b != "", "repair/%s/%s/%s" % (tag, cmd_name(c), name),
@@ -444,6 +497,15 @@ def run_all(ds, groups):
 
 
 def main():
+    if sys.argv[1:2] == ["--full-session"]:
+        # For the shell groups: "e2e.py --full-session DIR DUMP" prints "full", or
+        # "minimal" and what crash said (full_session; the same cache).
+        if len(sys.argv) != 4:
+            sys.stderr.write("usage: e2e.py --full-session BOOT_DIR DUMP\n")
+            return 2
+        ok, why = full_session(read_truth(sys.argv[2]), sys.argv[3])
+        print("full" if ok else "minimal %s" % why)
+        return 0
     groups = sys.argv[1:] or list(GROUPS)
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:

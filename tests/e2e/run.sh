@@ -38,6 +38,7 @@ group e2e.py python3 tests/e2e/e2e.py ${KASLR_E2E_GROUPS:-}
 group bad.py python3 tests/e2e/bad.py
 group versions.py python3 tests/e2e/versions.py
 group checks.py python3 tests/e2e/checks.py
+group drgn.py python3 tests/e2e/drgn.py
 for t in tests/e2e/*.sh; do
 	[ "$t" = tests/e2e/run.sh ] && continue
 	group "$(basename "$t")" bash "$t"

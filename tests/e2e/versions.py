@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Copyright (C) 2026 The kaslr.so authors
-"""kaslr.so on other crash releases: 7.2.9 (gdb 7.6) and 8.0.6, next to the system's.
+"""kaslr.so on other crash releases: 7.2.9 (gdb 7.6), 8.0.6 and 9.0.2 (gdb 16), next to the system's.
 
 Provisions what it needs (each step cached, a failure is a FAIL, never a skip):
-the crash binaries and headers (tests/lab/crash-versions.sh), the bullseye
-and trixie dumps (tests/lab/lab.sh dumps), build/crash-VER/kaslr.so (make
-versions).  Then, per case (a crash release and a dump of its kernel era):
+the crash binaries and headers (tests/lab/crash-versions.sh), the dumps of
+the suites the cases name (tests/lab/lab.sh dumps), build/crash-VER/kaslr.so
+(make versions).  Then, per case (a crash release and a dump):
 
   recover   a --minimal session: "kaslr" gives the ground truth (truth.env)
   repair    "kaslr -r" in a --minimal session that crash opened wrong (or was
@@ -15,7 +15,13 @@ versions).  Then, per case (a crash release and a dump of its kernel era):
             --kaslr=/--machdep phys_base= prints.  Where that crash cannot
             open the dump from the case's start at all (how its own guess
             goes depends on where KASLR put the kernel), it is started from
-            e2e.wrong_start, which it survives on any boot.
+            e2e.wrong_start, which it survives on any boot.  Where that crash
+            cannot initialise the kernel at all, even from the right values
+            (e2e.full_session: crash 9.0.2 on Linux 7.2), the repaired session
+            must say that it stays minimal, and its minimal commands must
+            print what a --minimal session with the right values prints.
+  vmcoreinfo "kaslr -D" in the repaired session prints the truth's
+            KERNELOFFSET, phys_base and OSRELEASE
   load      each kaslr.so loads into its own crash only, and says which one
             it was built for
 
@@ -38,8 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e import (LAB, ROOT, Session, cmd_name, first_diff, normalise, parse_result, read_truth,  # noqa: E402
-                 s64, session_line, wrong_start)
+from e2e import (LAB, MINIMAL_CMDS, ROOT, Session, cmd_name, first_diff, full_session, normalise,  # noqa: E402
+                 parse_result, read_truth, s64, session_line, wrong_start)
 
 TIMEOUT = int(os.environ.get("KASLR_CRASH_TIMEOUT", "900"))
 
@@ -48,6 +54,10 @@ CMDS_729 = ["sys", "sym schedule", "sym _stext", "p jiffies", "dis -l schedule 4
             "log | tail -n 5"]
 CMDS_806 = ["sys", "p jiffies", "ps", "bt -a", "mod", "log | tail -n 5", "sym schedule",
             "dis -l schedule 4"]
+
+# The start of a case that is wrong on any boot: e2e.wrong_start (for dumps crash places right
+# by itself from their registers).
+WRONG = object()
 
 # (crash release, suite of the kernel, boot, dump file, how to start it wrong, commands)
 CASES = [
@@ -58,6 +68,15 @@ CASES = [
     ("7.2.9", "bullseye", "novmci", "idle.elf", ["--kaslr=0"], CMDS_729),
     # 6.12 without registers, crash 8.0.6 (which can initialise a 6.12 kernel fully).
     ("8.0.6", "trixie", "novmci", "idle-nonotes.elf", [], CMDS_806),
+    # crash 9.0.2 (gdb 16) on 6.1, 6.12 and the newest kernel (sid: 7.x), each without
+    # registers (crash 9.0.2 fails every such dump by itself) and with QEMU's (it places
+    # those right, so they are started wrong on purpose).
+    ("9.0.2", "bookworm", "novmci", "idle-nonotes.elf", [], CMDS_806),
+    ("9.0.2", "bookworm", "novmci", "idle.elf", WRONG, CMDS_806),
+    ("9.0.2", "trixie", "novmci", "panic-nonotes.elf", [], CMDS_806),
+    ("9.0.2", "trixie", "novmci", "idle.elf", WRONG, CMDS_806),
+    ("9.0.2", "sid", "novmci", "idle-nonotes.elf", [], CMDS_806),
+    ("9.0.2", "sid", "novmci", "panic.elf", WRONG, CMDS_806),
 ]
 
 failed = 0
@@ -123,11 +142,19 @@ def boot_dir(suite, boot):
 
 
 def refusals(r, first, own, others, tag):
-    """Report on "extend" of the other releases' kaslr.so (commands first..) then our own."""
+    """Report on "extend" of the other releases' kaslr.so (commands first..) then our own.
+
+    A kaslr.so built for another release says so in one line of its own, naming both
+    releases, registers nothing (crash unloads it), and the session goes on: the next
+    extend, of this release's kaslr.so, loads and runs "kaslr -V".
+    """
     res = []
     for i, v in enumerate(others):
         out = r.get(first + i)
-        ok, why = broken_first("not registering" in out and "built for" in out, tail(out or r.why()), r)
+        ours = [l for l in out.splitlines() if l.startswith("kaslr.so:")]
+        ok = (len(ours) == 1 and "built for crash %s, but this is crash %s" % (v, own) in ours[0]
+              and "not registering" in ours[0] and "no commands registered" in out)
+        ok, why = broken_first(ok, tail(out or r.why(), 3), r)
         res.append((ok, "versions/refuse/%s/kaslr.so-of-%s" % (tag, v), why))
     out = r.get(first + len(others)) + r.get(first + len(others) + 1)
     ok, why = broken_first("shared object loaded" in out and "built for crash %s" % own in out,
@@ -143,17 +170,25 @@ def check_case(case, crashes):
     t = read_truth(d)
     dump = os.path.join(d, fn)
     name = "%s/%s/%s/%s" % (ver, t["RELEASE"].split("-")[0], boot, fn)
-    tag = "+".join(o.lstrip("-") for o in ["--minimal"] + wrong)
+    tag = "minimal+wrong-start" if wrong is WRONG else "+".join(o.lstrip("-") for o in ["--minimal"] + wrong)
+    if wrong is WRONG:
+        wrong = wrong_start(t)
     crash = crashes[ver]
+    # What this crash can make of this kernel at all, asked of itself (e2e.full_session).
+    full_ok, cannot = full_session(t, dump, crash)
+    if not full_ok:
+        info("%s: crash %s cannot initialise %s (\"%s\"): the repaired session must stay minimal" % (
+            name, ver, t["RELEASE"], cannot))
+        cmds = MINIMAL_CMDS
     others = [v for v in crashes if v != ver]
     # The other releases' modules must be refused, ours taken; then kaslr must find the
     # truth in a session that is wrong, and "kaslr -r" must make it equal to the reference.
     pre = ["extend " + module(v) for v in others] + ["extend " + module(ver), "kaslr -V"]
     k = len(pre)
-    script = pre + ["kaslr", "kaslr -r"] + cmds + ["kaslr"]
+    script = pre + ["kaslr", "kaslr -r"] + cmds + ["kaslr", "kaslr -D"]
     with ThreadPoolExecutor(max_workers=2) as ex:
         fs = ex.submit(Run, crash, t["VMLINUX"], dump, ["--minimal"] + wrong, script)
-        fr = ex.submit(Run, crash, t["VMLINUX"], dump, right_opts(t), cmds)
+        fr = ex.submit(Run, crash, t["VMLINUX"], dump, right_opts(t) + ([] if full_ok else ["--minimal"]), cmds)
         s, ref = fs.result(), fr.result()
     if not s.reached:
         # This crash cannot open the dump from this start by itself, as KASLR placed this
@@ -183,7 +218,9 @@ def check_case(case, crashes):
     R(ok, "versions/repair/%s/relocated/%s" % (tag, name), tail(rep or s.why(), 3))
     if not ok:
         return res
-    R("full initialisation failed" not in rep, "versions/repair/%s/full-session/%s" % (tag, name), tail(rep, 3))
+    says_minimal = "this session stays minimal" in rep
+    R(says_minimal != full_ok, "versions/repair/%s/%s/%s" % (tag, "full-session" if full_ok else "stays-minimal", name),
+      tail(rep, 3))
     for i, c in enumerate(cmds):
         a, b = normalise(s.get(k + 2 + i)), normalise(ref.get(i))
         R(a == b and b != "", "versions/repair/%s/%s/%s" % (tag, cmd_name(c), name),
@@ -192,6 +229,11 @@ def check_case(case, crashes):
     after = session_line(last)
     R(after and (after[0], s64(after[1]), after[2]) == (t["ko"], t["pb"], "consistent"),
       "versions/repair/%s/consistent/%s" % (tag, name), tail(last or s.why()))
+    # kaslr -D: vmcoreinfo text with the truth in the kernel's own formats.
+    vmci = dict(l.split("=", 1) for l in s.get(k + 3 + len(cmds)).splitlines() if "=" in l)
+    want = {"KERNELOFFSET": "%x" % t["ko"], "NUMBER(phys_base)": "%d" % t["pb"], "OSRELEASE": t["RELEASE"]}
+    got = {key: vmci.get(key) for key in want}
+    R(got == want, "versions/vmcoreinfo/%s/%s" % (tag, name), "got %s, want %s" % (got, want))
     return res
 
 

@@ -35,15 +35,15 @@
 # novmci boot, idle.elf with its note dropped on a vmci boot):
 #  makedumpfile  "makedumpfile -c -d 31 -i REBUILT DUMP OUT" must succeed
 #            and crash must open OUT with no hint: `sys` shows RELEASE (a
-#            full session, kernels < 6.4), or, where crash 8.0.2 only manages
-#            --minimal (6.4+), `--minimal --kaslr=auto` relocates _stext to
+#            full session), or, where crash only manages --minimal (it says
+#            so: e2e.py --full-session), `--minimal --kaslr=auto` relocates _stext to
 #            the file's SYMBOL(_stext) and linux_banner shows RELEASE.
 #            makedumpfile reads program headers right after the ELF header,
 #            where QEMU 7.2+ puts section headers, so it gets a sparse copy
 #            with the program headers moved there (same data offsets).
-#  drgn      "drgn --vmcoreinfo FILE -c DUMP -s VMLINUX" must print RELEASE,
-#            when the installed drgn has --vmcoreinfo (0.0.27+); Debian
-#            bookworm's python3-drgn 0.0.22 has not: an INFO line says so.
+#  drgn      "drgn --vmcoreinfo FILE -c DUMP -s VMLINUX" must print RELEASE:
+#            drgn 0.3.0 of the lab's sid root (tests/lab/crash-versions.sh
+#            9.0.2; KASLR_DRGN=PATH another one with --vmcoreinfo, 0.0.27+).
 # Every crash session carries tests/lib/crash-session.sh's markers: one that
 # reached crash's prompt and then died, hung or exited non-zero is a FAIL
 # naming the command that was running.
@@ -72,6 +72,17 @@ failed=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; failed=1; }
 info() { echo "INFO: $1"; }
+
+# drgn with --vmcoreinfo: the lab's (sid's drgn 0.3.0), unless KASLR_DRGN names one.
+DRGN=${KASLR_DRGN:-}
+if [ -z "$DRGN" ] && line=$(bash tests/lab/crash-versions.sh 9.0.2 2>"$OUT/drgn-provision.log"); then
+	DRGN=$(dirname "$(cut -d' ' -f2 <<<"$line")")/drgn
+fi
+if [ -n "$DRGN" ] && "$DRGN" --help 2>/dev/null | grep -q -- '--vmcoreinfo'; then
+	pass "vmcoreinfo/drgn-provision ($("$DRGN" --version 2>&1 | head -n 1 | cut -d' ' -f1-2))"
+else
+	fail vmcoreinfo/drgn-provision "no drgn with --vmcoreinfo (${DRGN:-crash-versions.sh 9.0.2: $(tail -n 1 "$OUT/drgn-provision.log")})"
+fi
 
 # The lab: "DIR FILE" for every dump of every boot directory.
 if ! labdumps=$(python3 tests/lib/lab.py dumps 2>"$OUT/lab.err"); then
@@ -133,13 +144,6 @@ EOF
 # pure FILE: every line KEY=VALUE, the first OSRELEASE=.
 pure() {
 	[ -s "$1" ] && head -n 1 "$1" | grep -q '^OSRELEASE=.' && ! grep -qv '^[^=[:space:]]\+=[^[:space:]]*$' "$1"
-}
-
-# kv RELEASE: major*256+minor.
-kv() {
-	local IFS=.- a b
-	read -r a b _ <<<"$1"
-	echo $((a * 256 + b))
 }
 
 # phdr64 IN OUT: sparse copy of a QEMU ELF dump with its program headers moved
@@ -313,7 +317,8 @@ kaslr -D -R -w $o/repaired.rebuilt"
 		else
 			stext=$(sed -n 's/^SYMBOL(_stext)=//p' "$o/idle.elf.rebuilt")
 			log=$o/makedumpfile-crash.log
-			if [ "$(kv "$RELEASE")" -lt "$(kv 6.4)" ]; then
+			# Whether crash can initialise this kernel fully, asked of crash itself.
+			if [ "$(KASLR_CRASH=$CRASH python3 tests/e2e/e2e.py --full-session "$d" "$d/idle.elf" | tail -n 1)" = full ]; then
 				crash_run "$log" "sys" "$VMLINUX" "$kd"
 				if [ $? = 1 ]; then
 					fail "$name" "$SESSION_WHY"
@@ -338,20 +343,16 @@ rd -a linux_banner" --minimal --kaslr=auto "$VMLINUX" "$kd"
 
 		if [ ! -s "$o/idle.elf.rebuilt" ] || [ ! -f "$nonote" ]; then
 			:	# reported above
-		elif drgn --help 2>/dev/null | grep -q -- '--vmcoreinfo'; then
+		else
 			name=vmcoreinfo/drgn/$id/$label
 			echo 'print(prog["init_uts_ns"].name.release.string_().decode())' >"$o/drgn-release.py"
-			if timeout "$TIMEOUT" drgn -q --vmcoreinfo "$o/idle.elf.rebuilt" -c "$nonote" -s "$VMLINUX" \
+			if [ -n "$DRGN" ] && timeout "$TIMEOUT" "$DRGN" -q --vmcoreinfo "$o/idle.elf.rebuilt" -c "$nonote" -s "$VMLINUX" \
 				"$o/drgn-release.py" >"$o/drgn.log" 2>&1 &&
 				grep -qx "$RELEASE" "$o/drgn.log"; then
 				pass "$name"
 			else
-				fail "$name" "$(tail -n 1 "$o/drgn.log")"
+				fail "$name" "${DRGN:-no drgn (vmcoreinfo/drgn-provision)}: $(tail -n 1 "$o/drgn.log" 2>/dev/null)"
 			fi
-		elif command -v drgn >/dev/null; then
-			info "vmcoreinfo/drgn/$id: drgn $(drgn --version 2>&1 | awk '{print $2}') has no --vmcoreinfo (0.0.27+): not tested"
-		else
-			info "vmcoreinfo/drgn/$id: drgn not installed: not tested"
 		fi
 		[ "$nonote" = "$d/idle.elf" ] || rm -f "$nonote"
 	fi

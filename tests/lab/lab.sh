@@ -8,12 +8,13 @@
 # Usage: lab.sh COMMAND [ARGS]
 #   setup                 apt-get install whatever the lab, build and tests need
 #   kernel SUITE          fetch the newest cloud kernel + vmlinux of SUITE
-#                         (bookworm, trixie, bullseye); prints its kver
+#                         (bookworm, trixie, bullseye; sid and forky: the
+#                         newest series they hold, 7.x today); prints its kver
 #   initramfs KVER        build the busybox initramfs of a fetched kernel
 #   boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]
 #                         boot once, take idle and panic dumps; prints the dir
 #   dumps [SUITE...]      kernel + initramfs + vmci and novmci boots per suite
-#                         (default $KASLR_LAB_SUITES or "bookworm trixie");
+#                         (default $KASLR_LAB_SUITES or "bookworm trixie sid");
 #                         prints the dump dirs, rewrites $LAB/dumps/index
 #   all                   setup + dumps
 #   reboot [SUITE...]     boot the suites' current kernels again: new vmci,
@@ -31,7 +32,7 @@
 #
 # Environment:
 #   KASLR_LAB_DIR         lab directory (default ${XDG_CACHE_HOME:-~/.cache}/kaslr-lab)
-#   KASLR_LAB_SUITES      suites of `dumps` (default "bookworm trixie")
+#   KASLR_LAB_SUITES      suites of `dumps` (default "bookworm trixie sid")
 #   KASLR_LAB_KVER_<SUITE> pin a kernel, e.g. KASLR_LAB_KVER_TRIXIE=6.12.57+deb13-cloud-amd64
 #   KASLR_LAB_REFRESH=1   look for a newer kernel even when one is cached
 #   KASLR_LAB_APT_KEYRING keyring for the private apt configurations (testing)
@@ -55,7 +56,7 @@ shopt -s nullglob
 PROG=lab.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
-DEFAULT_SUITES="bookworm trixie"
+DEFAULT_SUITES="bookworm trixie sid"
 GUEST_CMDLINE="console=ttyS0 panic=0"
 PKGS=(crash qemu-system-x86 busybox-static cpio makedumpfile xz-utils zstd kmod
 	libelf-dev libkdumpfile-dev zlib1g-dev gcc make python3 clang binutils debootstrap valgrind bc)
@@ -111,13 +112,37 @@ SYS_CODENAME=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") ||
 APT_OPTS=()	# set by apt_config: options selecting a suite's configuration
 
 # kernel_prefix SUITE - the upstream series of the suite's kernel ABI names.
+# The released suites keep one series; sid and forky (testing) move on to
+# each new one, so they take the newest kernel of any series (7.x in 2026).
 kernel_prefix() {
 	case $1 in
 	bullseye) echo "5.10.0-" ;;
 	bookworm) echo "6.1.0-" ;;
 	trixie) echo "6.12." ;;
-	*) die "unknown suite '$1' (known: bullseye bookworm trixie)" ;;
+	forky | sid) echo "" ;;
+	*) die "unknown suite '$1' (known: bullseye bookworm trixie forky sid)" ;;
 	esac
+}
+
+# Two packagings of a cloud kernel KVER (both with linux-image-KVER-dbg):
+#   bullseye..trixie  linux-image-KVER-unsigned: /boot/vmlinuz-KVER and the
+#                     modules (under /lib or /usr/lib/modules/KVER)
+#   forky/sid (7.x)   linux-image-KVER is a meta package of
+#                     linux-binary-KVER (usr/lib/modules/KVER/vmlinuz),
+#                     linux-modules-KVER (the .ko files) and linux-base-KVER
+#                     (System.map, modules.builtin); the -dbg package's
+#                     usr/lib/debug/boot/vmlinux-KVER is a symlink to
+#                     ../lib/modules/KVER/vmlinux
+# kernel_packages KVER - the packages to download for KVER, as the lists
+# name them (the old layout when its -unsigned image is listed), the -dbg
+# package last.
+kernel_packages() {
+	local kver=$1
+	if apt-cache "${APT_OPTS[@]}" show "linux-image-$kver-unsigned" >/dev/null 2>&1; then
+		echo "linux-image-$kver-unsigned linux-image-$kver-dbg"
+	else
+		echo "linux-binary-$kver linux-modules-$kver linux-base-$kver linux-image-$kver-dbg"
+	fi
 }
 
 # archive_keyring - path of the installed Debian archive keyring.
@@ -166,7 +191,8 @@ apt_config() {
 		fi
 		case $kind in
 		main) echo "deb [signed-by=$keyring] $uri $suite main" ;;
-		security) echo "deb [signed-by=$keyring] $uri $suite-security main" ;;
+		# sid (unstable) has no security suite.
+		security) [ "$suite" = sid ] || echo "deb [signed-by=$keyring] $uri $suite-security main" ;;
 		esac >>"$dir/sources.list.tmp"
 	done <<<"$mirrors"
 	mv "$dir/sources.list.tmp" "$dir/sources.list"
@@ -211,8 +237,9 @@ kernel_candidates() {
 	local suite=$1 prefix re pkgs=() pkg abi v i
 	local -A ver=()
 	prefix=$(kernel_prefix "$suite") || exit 1
-	re="^linux-image-${prefix//./\\.}[0-9][0-9A-Za-z.+~]*-cloud-amd64-(unsigned|dbg)\$"
-	mapfile -t pkgs < <(apt-cache "${APT_OPTS[@]}" pkgnames linux-image- 2>/dev/null | grep -E "$re")
+	re="^linux-(image|binary)-${prefix//./\\.}[0-9][0-9A-Za-z.+~]*-cloud-amd64(-unsigned|-dbg)?\$"
+	mapfile -t pkgs < <(apt-cache "${APT_OPTS[@]}" pkgnames linux- 2>/dev/null | grep -E "$re" |
+		grep -E -e '-(unsigned|dbg)$' -e '^linux-binary-')
 	KVERS=()
 	[ ${#pkgs[@]} != 0 ] || return 1
 	# One madison call for all candidates (apt-cache is slow to start):
@@ -221,14 +248,21 @@ kernel_candidates() {
 		pkg=${pkg// /} v=${v// /}
 		[ -n "${ver[$pkg]:-}" ] || ver[$pkg]=$v
 	done < <(apt-cache "${APT_OPTS[@]}" madison "${pkgs[@]}" 2>/dev/null)
+	# The kernel image package: linux-image-KVER-unsigned (old layout) or
+	# linux-binary-KVER (forky/sid); either with linux-image-KVER-dbg.
+	local -A img=()
 	for pkg in "${!ver[@]}"; do
-		[[ $pkg == *-unsigned ]] || continue
-		abi=${pkg#linux-image-} abi=${abi%-unsigned}
-		[ -n "${ver[linux-image-$abi-dbg]:-}" ] || continue
+		case $pkg in
+		linux-image-*-unsigned) abi=${pkg#linux-image-} abi=${abi%-unsigned} ;;
+		linux-binary-*) abi=${pkg#linux-binary-} ;;
+		*) continue ;;
+		esac
+		[ -n "${ver[linux-image-$abi-dbg]:-}" ] && [ -z "${img[$abi]:-}" ] || continue
+		img[$abi]=$pkg
 		# Insert by package version (dpkg's ordering), newest first.
 		v=${ver[$pkg]}
 		for ((i = 0; i < ${#KVERS[@]}; i++)); do
-			dpkg --compare-versions "$v" gt "${ver[linux-image-${KVERS[i]}-unsigned]}" && break
+			dpkg --compare-versions "$v" gt "${ver[${img[${KVERS[i]}]}]}" && break
 		done
 		KVERS=("${KVERS[@]:0:i}" "$abi" "${KVERS[@]:i}")
 	done
@@ -284,31 +318,44 @@ copy_module() {
 	esac
 }
 
-# fetch_kernel SUITE KVER - download and unpack KVER's image and -dbg packages
-# into $LAB/kernels/KVER.  Returns 1 if the download fails (the caller decides
-# what next); every later failure is fatal.
+# fetch_kernel SUITE KVER - download and unpack KVER's image (either
+# packaging, kernel_packages) and -dbg packages into $LAB/kernels/KVER.
+# Returns 1 if the download fails (the caller decides what next); every later
+# failure is fatal.
 fetch_kernel() {
-	local suite=$1 kver=$2 kdir tmp img dbg imgdeb dbgdeb mods root member m order dep
+	local suite=$1 kver=$2 kdir tmp img dbg pkgs=() debs=() p deb dbgdeb mods root member target m order dep vmlinuz
 	kdir=$LAB/kernels/$kver
 	kernel_complete "$kver" && return
-	img=linux-image-$kver-unsigned dbg=linux-image-$kver-dbg
+	read -r -a pkgs <<<"$(kernel_packages "$kver")"
+	img=${pkgs[0]} dbg=linux-image-$kver-dbg
 	tmp=$LAB/tmp/kernel-$kver
 	rm -rf "$tmp" "$kdir" "$kdir.part"
 	mkdir -p "$tmp/root" "$tmp/dbg" "$kdir.part"
 	local t0=$SECONDS
-	note "downloading $img and $dbg ($suite)"
-	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" -o APT::Sandbox::User=root -q download "$img" "$dbg") >&2; then
+	note "downloading ${pkgs[*]} ($suite)"
+	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" -o APT::Sandbox::User=root -q download "${pkgs[@]}") >&2; then
 		rm -rf "$tmp" "$kdir.part"
 		return 1
 	fi
-	imgdeb=$(echo "$tmp/${img}"_*.deb) dbgdeb=$(echo "$tmp/${dbg}"_*.deb)
-	[ -f "$imgdeb" ] && [ -f "$dbgdeb" ] || die "apt-get download left no $img/$dbg .deb in $tmp"
-	note "downloaded in $((SECONDS - t0)) s: $(du -ch "$imgdeb" "$dbgdeb" | tail -n1 | cut -f1)"
+	for p in "${pkgs[@]}"; do
+		deb=$(echo "$tmp/${p}"_*.deb)
+		[ -f "$deb" ] || die "apt-get download left no $p .deb in $tmp"
+		debs+=("$deb")
+	done
+	dbgdeb=${debs[-1]}
+	note "downloaded in $((SECONDS - t0)) s: $(du -ch "${debs[@]}" | tail -n1 | cut -f1)"
 
 	# The image: vmlinuz and the fw_cfg module with its dependencies.
 	root=$tmp/root
-	dpkg-deb -x "$imgdeb" "$root" || die "cannot unpack $imgdeb"
-	cp "$root/boot/vmlinuz-$kver" "$kdir.part/vmlinuz" || die "$img has no /boot/vmlinuz-$kver"
+	for deb in "${debs[@]}"; do
+		[ "$deb" = "$dbgdeb" ] || dpkg-deb -x "$deb" "$root" || die "cannot unpack $deb"
+	done
+	vmlinuz=
+	for p in "boot/vmlinuz-$kver" "usr/lib/modules/$kver/vmlinuz" "lib/modules/$kver/vmlinuz"; do
+		if [ -f "$root/$p" ]; then vmlinuz=$root/$p && break; fi
+	done
+	[ -n "$vmlinuz" ] || die "$img has no vmlinuz for $kver (boot/ or usr/lib/modules/$kver/)"
+	cp "$vmlinuz" "$kdir.part/vmlinuz"
 	# modules.dep is made by depmod at install time, not shipped: make it.
 	# Trixie ships modules under /usr/lib/modules; bookworm's depmod looks in /lib.
 	if [ ! -d "$root/lib/modules/$kver" ] && [ -d "$root/usr/lib/modules/$kver" ]; then
@@ -336,17 +383,30 @@ fetch_kernel() {
 
 	# The debug package: only its vmlinux.  --occurrence stops tar at the
 	# member; dpkg-deb then dies of SIGPIPE, which is expected (hence "|| true").
+	# forky/sid ship boot/vmlinux-KVER as a symlink to the real file: follow
+	# it (one more pass over the package).
 	member=./usr/lib/debug/boot/vmlinux-$kver
 	t0=$SECONDS
 	{ dpkg-deb --fsys-tarfile "$dbgdeb" 2>/dev/null || true; } |
 		tar -x -C "$tmp/dbg" --occurrence=1 "$member" ||
 		die "cannot extract $member from $(basename "$dbgdeb")"
-	mv "$tmp/dbg/$member" "$kdir.part/vmlinux" || die "no $member in $(basename "$dbgdeb")"
+	if [ -L "$tmp/dbg/$member" ]; then
+		target=$(readlink "$tmp/dbg/$member")
+		target=./$(realpath -m --relative-to="$tmp/dbg" "$tmp/dbg/$(dirname "$member")/$target")
+		note "$member is a symlink to $target"
+		rm -f "$tmp/dbg/$member"
+		member=$target
+		{ dpkg-deb --fsys-tarfile "$dbgdeb" 2>/dev/null || true; } |
+			tar -x -C "$tmp/dbg" --occurrence=1 "$member" ||
+			die "cannot extract $member from $(basename "$dbgdeb")"
+	fi
+	[ -f "$tmp/dbg/$member" ] && [ ! -L "$tmp/dbg/$member" ] || die "no $member (a file) in $(basename "$dbgdeb")"
+	mv "$tmp/dbg/$member" "$kdir.part/vmlinux"
 	note "vmlinux extracted in $((SECONDS - t0)) s"
 	python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import elfnotes; elfnotes.symbol_value(sys.argv[2], "_text")' \
 		"$HERE" "$kdir.part/vmlinux" || die "$member has no usable symbol table"
 
-	printf '%s\n' "$(basename "$imgdeb")" "$(basename "$dbgdeb")" >"$kdir.part/packages"
+	for deb in "${debs[@]}"; do basename "$deb"; done >"$kdir.part/packages"
 	echo "$kver" >"$kdir.part/release"
 	mv "$kdir.part" "$kdir"
 	rm -rf "$tmp"
@@ -369,7 +429,7 @@ resolve_kernel() {
 			if [ "$suite" = "$SYS_CODENAME" ]; then apt_config "$suite"; else apt_update "$suite"; fi
 			fetch_kernel "$suite" "$KVER" ||
 				{ [ "$suite" = "$SYS_CODENAME" ] && apt_update "$suite" && fetch_kernel "$suite" "$KVER"; } ||
-				die "cannot download linux-image-$KVER-unsigned and -dbg ($pinvar) from $suite"
+				die "cannot download $(kernel_packages "$KVER") ($pinvar) from $suite"
 		fi
 	elif [ -s "$cur" ] && [ "$refresh" != 1 ] && kernel_complete "$(cat "$cur")"; then
 		KVER=$(cat "$cur")
@@ -378,11 +438,11 @@ resolve_kernel() {
 		# The system's own lists as they are; refreshed once if they are stale.
 		apt_config "$suite"
 		pick_kernel "$suite" || { apt_update "$suite" && pick_kernel "$suite"; } ||
-			die "no downloadable linux-image-${prefix}*-cloud-amd64-unsigned with its -dbg in $suite"
+			die "no downloadable ${prefix}*-cloud-amd64 kernel (linux-image-KVER-unsigned or linux-binary-KVER) with its -dbg in $suite"
 	else
 		apt_update "$suite"
 		pick_kernel "$suite" ||
-			die "no downloadable linux-image-${prefix}*-cloud-amd64-unsigned with its -dbg in $suite"
+			die "no downloadable ${prefix}*-cloud-amd64 kernel (linux-image-KVER-unsigned or linux-binary-KVER) with its -dbg in $suite"
 	fi
 	echo "$KVER" >"$cur.tmp" && mv "$cur.tmp" "$cur"
 }

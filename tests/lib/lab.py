@@ -20,7 +20,7 @@ import sys
 
 LAB = os.environ.get("KASLR_LAB_DIR") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.join(os.environ["HOME"], ".cache"), "kaslr-lab")
-SUITES = os.environ.get("KASLR_LAB_SUITES", "bookworm trixie").split()
+SUITES = os.environ.get("KASLR_LAB_SUITES", "bookworm trixie sid").split()
 # The boots `lab.sh dumps` makes per kernel: with the vmcoreinfo device, without,
 # and without on a la57 CPU (5-level paging where the kernel supports it).
 BOOTS = ("vmci", "novmci", "novmci-la57")

@@ -563,6 +563,22 @@ static int t_rebuild_6_12(uint64_t *rnd, char *why, size_t whylen)
 	ABSENT("NUMBER(PAGE_UNACCEPTED_MAPCOUNT_VALUE)");
 	WANT("SYMBOL(init_uts_ns)", hex(b, FK_UTS_LINK + f.offset));
 	WANT("KERNELOFFSET", hex(b, f.offset));
+	WANT("OFFSET(page.compound_head)", "8");
+	ABSENT("OFFSET(page.compound_info)");
+	/* 7.x: the member (and the line) is compound_info, in compound_head's place. */
+	kaslr_vmci_free(&v);
+	{
+		int i;
+
+		for (i = 0; i < f.nmember; i++)
+			if (!strcmp(f.member[i].member, "compound_head"))
+				f.member[i].member = "compound_info";
+	}
+	FAIL_IF(fk_rebuild(&f, 4, &v, err, sizeof(err)) != KASLR_OK, "%s", err);
+	ABSENT("OFFSET(page.compound_head)");
+	WANT("OFFSET(page.compound_info)", "8");
+	FAIL_IF(index_of(&v, "OFFSET(page.private)") + 1 != index_of(&v, "OFFSET(page.compound_info)"),
+		"compound_info not right after page.private");
 out:
 	kaslr_vmci_free(&v);
 	fk_free(&f);

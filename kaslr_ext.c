@@ -343,6 +343,44 @@ print_result(struct kaslr_session *s)
 /* ---- "kaslr -r": move crash's view of the kernel -------------------- */
 
 /*
+ * After a repair: what crash itself now takes for this dump's vmcoreinfo
+ * (pc->read_vmcoreinfo: the dump's note; crash 9 falls back to the kernel's
+ * copy in RAM, which it can read only now that the offset is right: its
+ * "cannot read vmcoreinfo_data" at the wrong start came from before).  Says
+ * whether it agrees with the answer; silent when crash has none.
+ */
+static void
+session_vmcoreinfo_line(struct kaslr_session *s, uint64_t ko, int64_t pb)
+{
+	char *off, *rel, *pbs;
+
+	if (!pc->read_vmcoreinfo)
+		return;
+	rel = pc->read_vmcoreinfo("OSRELEASE");
+	off = pc->read_vmcoreinfo("KERNELOFFSET");
+	pbs = pc->read_vmcoreinfo("NUMBER(phys_base)");
+	if (rel || off || pbs) {
+		int bad_rel = rel && strcmp(rel, s->vml.osrelease) != 0;
+		int bad_off = off && strtoull(off, NULL, 16) != ko;
+		int bad_pb = pbs && strtoll(pbs, NULL, 10) != pb;
+
+		if (bad_rel || bad_off || bad_pb)
+			error(INFO, "WARNING: crash's vmcoreinfo (the dump's note, or the kernel's copy "
+				    "in RAM) says OSRELEASE=%s KERNELOFFSET=%s NUMBER(phys_base)=%s, not "
+				    "this answer: commands that read it get those values; \"kaslr -w "
+				    "FILE\" writes the right one\n", rel ? rel : "?", off ? off : "?",
+			      pbs ? pbs : "?");
+		else
+			fprintf(fp, "kaslr: crash's vmcoreinfo agrees with the answer (OSRELEASE=%s "
+				    "KERNELOFFSET=%s NUMBER(phys_base)=%s)\n", rel ? rel : "-",
+				off ? off : "-", pbs ? pbs : "-");
+	}
+	free(rel);
+	free(off);
+	free(pbs);
+}
+
+/*
  * Refuse what cannot be repaired in place, then run the repair transaction
  * (crash/repair.h): a failure up to the relocation leaves the session as it
  * was; a full initialisation that fails leaves it repaired and minimal.
@@ -404,12 +442,14 @@ repair_session(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sou
 		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
 			    "correct offset and phys_base (this crash cannot initialise this kernel: "
 			    "a newer crash is needed for a full session)\n", step);
+		session_vmcoreinfo_line(s, ko, pb);
 		return;
 	}
 	kaslr_repair_end(t);
 	fprintf(fp, "\n");
 	display_sys_stats();
 	fprintf(fp, "\n");
+	session_vmcoreinfo_line(s, ko, pb);
 }
 
 /* ---- "kaslr -D" / "kaslr -w" ---------------------------------------- */

@@ -218,6 +218,14 @@ def check_case(case, crashes):
     R(ok, "versions/repair/%s/relocated/%s" % (tag, name), tail(rep or s.why(), 3))
     if not ok:
         return res
+    # crash's own vmcoreinfo after the repair never contradicts the answer, and a crash
+    # that reads the kernel's copy in RAM (crash 9: "cannot read vmcoreinfo_data" while
+    # it was wrong) reads it right now, and the module says so.
+    reads_ram = "cannot read vmcoreinfo_data" in s.stdout + s.stderr
+    agrees = "crash's vmcoreinfo agrees with the answer" in rep
+    R("WARNING: crash's vmcoreinfo" not in rep and (agrees or not reads_ram),
+      "versions/repair/%s/session-vmcoreinfo/%s" % (tag, name),
+      "%s: %s" % ("crash read vmcoreinfo_data from RAM" if reads_ram else "", tail(rep, 3)))
     says_minimal = "this session stays minimal" in rep
     R(says_minimal != full_ok, "versions/repair/%s/%s/%s" % (tag, "full-session" if full_ok else "stays-minimal", name),
       tail(rep, 3))

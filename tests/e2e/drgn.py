@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "lab"))
 import e2e  # noqa: E402
+from e2e import info, report, tail  # noqa: E402
 import elfnotes  # noqa: E402
 import lab  # noqa: E402
 
@@ -55,26 +56,6 @@ print("COMM=%r" % t.comm.string_().decode(errors="replace"))
 print("COMM_OFFSET=%d" % offsetof(t.type_, "comm"))
 print("INIT_TASK=0x%x" % t.address_)
 '''
-
-failed = 0
-
-
-def report(ok, name, why=""):
-    global failed
-    if ok:
-        print("PASS: %s" % name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: %s: %s" % (name, why), flush=True)
-
-
-def info(msg):
-    print("INFO: %s" % msg, flush=True)
-
-
-def tail(text, n=2):
-    lines = [l for l in text.strip().splitlines() if l.strip()]
-    return " | ".join(lines[-n:]) if lines else "(no output)"
 
 
 def at_truth(dump, t, sym, offset, size):
@@ -103,7 +84,7 @@ def check(drgn, d, fn, tmp):
     ko = elfnotes.parse_vmcoreinfo(text).get("KERNELOFFSET")
     ok = rc == 0 and not to and ko == "%x" % t["ko"]
     res.append((ok, "drgn/vmcoreinfo/" + name, "kaslr-find exit %s, KERNELOFFSET=%s, want %x: %s" % (
-        rc, ko, t["ko"], tail(err))))
+        rc, ko, t["ko"], tail(err, 2))))
     if not ok:
         return res
     t0 = time.time()
@@ -137,7 +118,7 @@ def main():
     v = subprocess.run([drgn, "--version"], capture_output=True, text=True, errors="replace") if ok else None
     ok = ok and v.returncode == 0 and v.stdout.startswith("drgn ")
     report(ok, "drgn/provision", "crash-versions.sh %s: %s; %s" % (
-        DRGN_RELEASE, tail(p.stderr), v and tail(v.stdout + v.stderr)))
+        DRGN_RELEASE, tail(p.stderr, 2), v and tail(v.stdout + v.stderr, 2)))
     if not ok:
         return 1
     info("%s (%.0f s)" % (v.stdout.splitlines()[0], time.time() - t0))
@@ -166,7 +147,7 @@ def main():
     report(ran == len(cases) and cases, "drgn/count", "ran %d of the lab's %d cases%s" % (
         ran, len(cases), " (KASLR_DRGN_ONLY=%s: a partial run)" % only if only else ""))
     info("drgn: %.0f s" % (time.time() - t0))
-    return 1 if failed else 0
+    return 1 if e2e.failed else 0
 
 
 if __name__ == "__main__":

@@ -68,6 +68,12 @@ def info(msg):
     print("INFO: %s" % msg, flush=True)
 
 
+def tail(text, n=1):
+    """The last @n non-blank lines of @text, joined for a one-line FAIL reason."""
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return " | ".join(lines[-n:]) if lines else "(no output)"
+
+
 def boot_dirs():
     """The vmci, novmci and novmci-la57 (5-level paging) boots of the current kernel of every suite."""
     return lab.boot_dirs()

@@ -44,8 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e import (LAB, MINIMAL_CMDS, ROOT, Session, cmd_name, first_diff, full_session, normalise,  # noqa: E402
-                 parse_result, read_truth, s64, session_line, wrong_start)
+import e2e  # noqa: E402
+from e2e import (LAB, MINIMAL_CMDS, ROOT, Session, cmd_name, first_diff, full_session, info,  # noqa: E402
+                 normalise, parse_result, read_truth, report, s64, session_line, tail, wrong_start)
 
 TIMEOUT = int(os.environ.get("KASLR_CRASH_TIMEOUT", "900"))
 
@@ -78,26 +79,6 @@ CASES = [
     ("9.0.2", "sid", "novmci", "idle-nonotes.elf", [], CMDS_806),
     ("9.0.2", "sid", "novmci", "panic.elf", WRONG, CMDS_806),
 ]
-
-failed = 0
-
-
-def report(ok, name, why=""):
-    global failed
-    if ok:
-        print("PASS: %s" % name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: %s: %s" % (name, why), flush=True)
-
-
-def info(msg):
-    print("INFO: %s" % msg, flush=True)
-
-
-def tail(text, n=1):
-    lines = [l for l in text.strip().splitlines() if l.strip()]
-    return " | ".join(lines[-n:]) if lines else "(no output)"
 
 
 def Run(crash, vmlinux, dump, opts=(), cmds=()):
@@ -301,7 +282,7 @@ def main():
     report(ran == len(CASES) + 1, "versions/count", "ran %d of %d cases%s" % (
         ran, len(CASES) + 1, " (KASLR_VERSIONS_ONLY=%s: a partial run)" % only if only else ""))
     info("versions suite: %.0f s" % (time.time() - t0))
-    return 1 if failed else 0
+    return 1 if e2e.failed else 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@
 #include "regs.h"
 #include "vmcoreinfo.h"
 #include "core/dump.h"
+#include "core/dump_fix.h"
 #include "core/names.h"
 #include "core/vmci_source.h"
 #include "core/vmlinux.h"
@@ -578,6 +579,11 @@ print_human(const struct run *r, int verbose)
 		printf("  page-table entries read: %lu; search took %.3f s\n", r->ctx.nr_reads, r->seconds);
 	crash_command(cmd, sizeof(cmd), r->vmlinux_arg, r->dump_arg, b->kernel_offset, b->phys_base);
 	printf("  %s\n", cmd);
+	/* A dump without a right note stays broken for every other tool: say how to fix the file. */
+	if (!r->has_note_values || b->kernel_offset != r->note_offset || b->phys_base != r->note_phys_base)
+		printf("  fix the file (%s): " PROG " --output-dump FIXED %s %s (or --in-place)\n",
+		       r->has_note_values ? "its VMCOREINFO note is wrong" : "it has no VMCOREINFO note",
+		       r->vmlinux_arg, r->dump_arg);
 }
 
 /* ==== --vmcoreinfo FILE ================================================ */
@@ -666,6 +672,62 @@ write_vmcoreinfo(struct run *r, const char *path)
 	return 0;
 }
 
+/* ==== --output-dump, --in-place, --restore ============================= */
+
+/*
+ * Write the verified vmcoreinfo into a copy of the dump (@out) or into the
+ * dump itself (@out NULL).  The text is what --vmcoreinfo writes, but the
+ * dump's own note comes first when it agrees: then the file is right
+ * already, and in place there is nothing to change.  @returns 0, or -1
+ * after saying why.
+ */
+static int
+fix_dump(struct run *r, const char *out, int force)
+{
+	const struct kaslr_candidate *b = best_cand(r);
+	struct kaslr_vmci_policy pol = {
+		.sources = KASLR_VMCI_SRC_NOTE | KASLR_VMCI_SRC_RAM,
+		.build = minimal_vmcoreinfo,
+		.build_priv = r,
+	};
+	struct kaslr_vmci_choice ch;
+	struct kaslr_fix_in fix;
+	char *text, msg[KASLR_ERRLEN + 256];
+	enum kaslr_status st;
+
+	if (!b) {
+		fprintf(stderr, PROG ": not writing %s: no verified answer to write into it\n", out ? out : r->dump_arg);
+		return -1;
+	}
+	pol.notes = r->dump.file->notes;
+	pol.notes_len = r->dump.file->notes_len;
+	pol.copies = r->rep->vmci;
+	pol.nr_copies = r->rep->nr_vmci;
+	if (kaslr_vmci_source(&r->ctx, &r->vml, b, &pol, &text, &ch) != KASLR_OK) {
+		fprintf(stderr, PROG ": %s\n", ch.line);
+		return -1;
+	}
+	if (!out && ch.from == KASLR_VMCI_FROM_NOTE) {
+		fprintf(stderr, PROG ": %s: its VMCOREINFO note agrees with the verified answer: nothing to "
+			"change\n", r->dump_arg);
+		free(text);
+		return 0;
+	}
+	fix.vmcoreinfo = text;
+	fix.vmcoreinfo_len = strlen(text);
+	fix.phys_base = b->phys_base;
+	st = out ? kaslr_fix_copy(r->dump_arg, out, force, &fix, msg, sizeof(msg))
+		 : kaslr_fix_in_place(r->dump_arg, &fix, msg, sizeof(msg));
+	free(text);
+	fprintf(stderr, PROG ": %s\n", msg);
+	if (st != KASLR_OK)
+		return -1;
+	fprintf(stderr, PROG ": its vmcoreinfo: %s\n", ch.line);
+	if (!out)
+		fprintf(stderr, PROG ": undo with: " PROG " --restore %s\n", r->dump_arg);
+	return 0;
+}
+
 /* ==== main ============================================================= */
 
 static void
@@ -675,6 +737,7 @@ usage(FILE *f)
 
 	fprintf(f,
 		"Usage: " PROG " [OPTIONS] VMLINUX DUMP\n"
+		"       " PROG " --restore DUMP\n"
 		"Recover the KASLR offset (KERNELOFFSET) and phys_base of an x86_64 kernel dump\n"
 		"that lacks vmcoreinfo, verify them against VMLINUX, and print the crash command\n"
 		"line that opens the dump.\n"
@@ -689,7 +752,12 @@ usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"  -o, --vmcoreinfo=FILE  write the kernel's vmcoreinfo (from RAM, else a minimal one)\n"
+		"  -O, --output-dump=OUT  write a copy of DUMP that carries the verified vmcoreinfo,\n"
+		"                         so that crash, drgn and makedumpfile open it with no options\n"
+		"      --in-place         make the same change to DUMP itself (undo: --restore)\n"
+		"  -f, --force            let --output-dump replace an existing OUT\n"
 		"      --reader=WHICH     auto (default), libkdumpfile or own (built-in reader)\n"
+		"      --restore          undo --in-place on DUMP, byte for byte\n"
 		"  -V, --version          print the version\n"
 		"  -h, --help             print this help\n"
 		"\n"
@@ -749,13 +817,18 @@ main(int argc, char **argv)
 		{ "method", required_argument, NULL, 'm' },
 		{ "vmcoreinfo", required_argument, NULL, 'o' },
 		{ "reader", required_argument, NULL, 'R' },
+		{ "output-dump", required_argument, NULL, 'O' },
+		{ "in-place", no_argument, NULL, 'I' },
+		{ "restore", no_argument, NULL, 'U' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r;
 	char err[KASLR_ERRLEN + 256];
-	const char *vmci_out = NULL;
+	const char *vmci_out = NULL, *dump_out = NULL;
+	int in_place = 0, restore = 0, force = 0;
 	unsigned methods = 0;
 	enum reader reader = READER_AUTO;
 	int verbose = 0, json = 0, c, rc;
@@ -763,7 +836,7 @@ main(int argc, char **argv)
 	double t0;
 
 	memset(&r, 0, sizeof(r));
-	while ((c = getopt_long(argc, argv, "vjm:o:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vjm:o:O:fVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = 1;
@@ -777,6 +850,18 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			vmci_out = optarg;
+			break;
+		case 'O':
+			dump_out = optarg;
+			break;
+		case 'I':
+			in_place = 1;
+			break;
+		case 'U':
+			restore = 1;
+			break;
+		case 'f':
+			force = 1;
 			break;
 		case 'R':
 			if (!strcmp(optarg, "auto"))
@@ -800,6 +885,26 @@ main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (restore) {
+		char msg[KASLR_ERRLEN];
+		enum kaslr_status st;
+
+		if (argc - optind != 1 || dump_out || in_place || vmci_out) {
+			fprintf(stderr, PROG ": --restore takes one argument, the DUMP, and no other option\n");
+			return EXIT_USAGE;
+		}
+		st = kaslr_fix_restore(argv[optind], msg, sizeof(msg));
+		fprintf(stderr, PROG ": %s\n", msg);
+		return st == KASLR_OK ? 0 : st == KASLR_NODATA ? EXIT_USAGE : EXIT_NOTFOUND;
+	}
+	if (dump_out && in_place) {
+		fprintf(stderr, PROG ": --output-dump and --in-place exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (force && !dump_out) {
+		fprintf(stderr, PROG ": --force only applies to --output-dump\n");
+		return EXIT_USAGE;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, PROG ": need exactly two arguments, VMLINUX and DUMP (see --help)\n");
@@ -865,6 +970,8 @@ main(int argc, char **argv)
 	if (r.error)
 		fprintf(stderr, PROG ": %s\n", r.error);
 	if (vmci_out && write_vmcoreinfo(&r, vmci_out) < 0 && rc == EXIT_FOUND)
+		rc = EXIT_NOTFOUND;
+	if ((dump_out || in_place) && fix_dump(&r, dump_out, force) < 0 && rc == EXIT_FOUND)
 		rc = EXIT_NOTFOUND;
 out:
 	free(r.rep);

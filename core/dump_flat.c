@@ -13,6 +13,7 @@
  * stream.  The real file inside is ELF or kdump-compressed; its format
  * reads it through kaslr_dump_src_read like a plain file.
  */
+#define _GNU_SOURCE	/* SEEK_DATA, SEEK_HOLE */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -282,4 +283,68 @@ kaslr_dump_flat_free(struct kaslr_dump_src *s)
 	free(s->recs);
 	s->recs = NULL;
 	s->nr_recs = 0;
+}
+
+int
+kaslr_dump_src_size(const struct kaslr_dump_src *s, uint64_t *size_ret)
+{
+	struct stat st;
+
+	if (s->recs) {
+		const struct kaslr_flat_rec *last = &s->recs[s->nr_recs - 1];
+
+		*size_ret = last->off + last->size;
+		return 0;
+	}
+	if (fstat(s->fd, &st) < 0)
+		return -1;
+	*size_ret = (uint64_t)st.st_size;
+	return 0;
+}
+
+int
+kaslr_dump_src_data(const struct kaslr_dump_src *s, uint64_t off, uint64_t *start_ret, uint64_t *end_ret)
+{
+	uint64_t size;
+	off_t d, h;
+	size_t lo, hi;
+
+	if (s->recs) {
+		/* The first record that ends after @off (sorted, disjoint). */
+		lo = 0;
+		hi = s->nr_recs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (s->recs[mid].off + s->recs[mid].size <= off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == s->nr_recs)
+			return 0;
+		*start_ret = s->recs[lo].off > off ? s->recs[lo].off : off;
+		*end_ret = s->recs[lo].off + s->recs[lo].size;
+		/* Records that touch are one extent. */
+		while (++lo < s->nr_recs && s->recs[lo].off == *end_ret)
+			*end_ret += s->recs[lo].size;
+		return 1;
+	}
+	if (kaslr_dump_src_size(s, &size) < 0)
+		return -1;
+	if (off >= size)
+		return 0;
+	d = lseek(s->fd, (off_t)off, SEEK_DATA);
+	if (d < 0 && errno == ENXIO)
+		return 0;
+	if (d < 0) {
+		/* No SEEK_DATA here: everything is data. */
+		*start_ret = off;
+		*end_ret = size;
+		return 1;
+	}
+	h = lseek(s->fd, d, SEEK_HOLE);
+	*start_ret = (uint64_t)d;
+	*end_ret = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+	return 1;
 }

@@ -46,6 +46,29 @@ int kaslr_dump_pread(int fd, void *buf, size_t len, uint64_t off);
 int kaslr_dump_src_read(const struct kaslr_dump_src *src, uint64_t off, void *buf, size_t len);
 
 /**
+ * kaslr_dump_src_size - the size of the real file
+ * @src: plain (its size on disk) or flattened (the end of its last record)
+ * @size_ret: the size
+ *
+ * @returns 0, or -1 when the file cannot be stat'ed.
+ */
+int kaslr_dump_src_size(const struct kaslr_dump_src *src, uint64_t *size_ret);
+
+/**
+ * kaslr_dump_src_data - the next bytes of the real file that hold data
+ * @src: plain (SEEK_DATA/SEEK_HOLE; a file system without them: all data)
+ *       or flattened (its records; the gaps between them are holes)
+ * @off: where to look from
+ * @start_ret, @end_ret: the data extent [start, end) at or after @off
+ *
+ * Holes read as zeros; a writer that skips them keeps a sparse file sparse.
+ *
+ * @returns 1 with an extent, 0 when only holes follow @off, -1 on an error.
+ */
+int kaslr_dump_src_data(const struct kaslr_dump_src *src, uint64_t off, uint64_t *start_ret,
+			uint64_t *end_ret);
+
+/**
  * kaslr_dump_is_flat - is this the start of makedumpfile's flattened stream?
  * @magic: the file's first bytes
  * @len:   how many

@@ -969,6 +969,25 @@ writable(int fd, const char *path, char *msg, size_t msglen)
 	return 1;
 }
 
+/* Where the next bytes a reader needs start at or after @off, once no PT_LOAD is left there: section data, or the end. */
+static uint64_t
+data_after(const struct fixfile *f, uint64_t off)
+{
+	uint64_t end = f->size;
+	unsigned i;
+
+	for (i = 0; i < f->shnum; i++) {
+		const unsigned char *sh = f->sh + (size_t)i * SH_SIZE;
+		uint64_t o = kaslr_le64(sh + SH_OFFSET);
+
+		if (kaslr_le32(sh + SH_TYPE) != SHT_NOBITS && kaslr_le64(sh + SH_SIZEF) && o >= off && o < end)
+			end = o;
+	}
+	if (f->shnum && f->shoff >= off && f->shoff < end)
+		end = f->shoff;
+	return end;
+}
+
 static enum kaslr_status
 in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r, char *what, size_t whatlen,
 	     char *msg, size_t msglen)
@@ -1012,17 +1031,17 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 		start = note_end;
 	if (f->shnum && f->shoff < room_end && f->shoff + (uint64_t)f->shnum * SH_SIZE > start)
 		start = f->shoff + (uint64_t)f->shnum * SH_SIZE;
-	start = round_up(start, 8);
 	if (start > room_end) {
 		kaslr_errf(msg, msglen, "%s: the notes do not lie before the memory data: a layout this "
 			   "writer does not change in place (write a copy instead)", f->path);
 		return KASLR_NODATA;
 	}
+	start = round_up(start, 8);
 	if (!(notes = notes_build(f, fix, &notes_len, &desc_off, &replaced, msg, msglen)))
 		return KASLR_NOMEM;
 	/* Move the file-first segments out of the way until the notes fit. */
 	tail = round_up(f->size, KASLR_PAGE_SIZE);
-	while (room_end - start < notes_len) {
+	while (room_end < start || room_end - start < notes_len) {
 		const unsigned char *p;
 		uint64_t off, len;
 
@@ -1047,7 +1066,7 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 		new_off[nmoved] = tail + (off & (KASLR_PAGE_SIZE - 1));
 		tail = round_up(new_off[nmoved] + len, KASLR_PAGE_SIZE);
 		nmoved++;
-		room_end = nmoved < nl ? kaslr_le64(phdr(f, order[nmoved]) + PH_OFFSET) : f->size;
+		room_end = nmoved < nl ? kaslr_le64(phdr(f, order[nmoved]) + PH_OFFSET) : data_after(f, off + len);
 		if (nmoved < nl && room_end < off + len) {
 			kaslr_errf(msg, msglen, "%s: PT_LOAD segments share file bytes: a layout this writer "
 				   "does not change in place (write a copy instead)", f->path);

@@ -263,6 +263,8 @@ static int check_elf(const struct built *b, const char *path, char *why, size_t 
 	FAIL_IF(!(f = read_file(path, &n)), "cannot read %s", path);
 	phoff = get64(f + 32);
 	phnum = f[56] | f[57] << 8;
+	/* makedumpfile reads the program headers right after the ELF header, whatever e_phoff says. */
+	FAIL_IF(phoff != 64, "program headers at %" PRIu64 ", not right after the ELF header", phoff);
 	FAIL_IF(get64(f + phoff) != PT_NOTE && (f[phoff] | f[phoff + 1] << 8) != PT_NOTE,
 		"program header 0 is not the PT_NOTE");
 	for (i = 1; i < phnum; i++) {

@@ -577,7 +577,7 @@ copy_elf(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what,
 	size_t notes_len, desc_off;
 	unsigned i, n = 0, nph;
 	int replaced, note = -1;
-	uint64_t d0 = UINT64_MAX, notes_off, hdr_len, delta, phoff;
+	uint64_t d0 = UINT64_MAX, notes_off, hdr_len, delta, phoff, shoff;
 	enum kaslr_status st = KASLR_CORRUPT;
 
 	for (i = 0; i < f->phnum; i++) {
@@ -607,8 +607,14 @@ copy_elf(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what,
 			return KASLR_NODATA;
 		}
 	}
-	phoff = EH_SIZE + (uint64_t)f->shnum * SH_SIZE;
-	notes_off = round_up(phoff + (uint64_t)nph * PH_SIZE, 8);
+	// The program headers right after the ELF header: makedumpfile reads
+	// them there whatever e_phoff says (elf_info.c, get_elf64_phdr), so
+	// it cannot read the order QEMU 7.2 and later write (ELF header,
+	// section headers, program headers, notes; docs/vmcoreinfo.md).  The
+	// section headers follow the program headers, the notes follow them.
+	phoff = EH_SIZE;
+	shoff = phoff + (uint64_t)nph * PH_SIZE;
+	notes_off = round_up(shoff + (uint64_t)f->shnum * SH_SIZE, 8);
 	hdr_len = notes_off + notes_len;
 	delta = hdr_len > d0 ? round_up(hdr_len - d0, KASLR_PAGE_SIZE) : 0;
 	if (!(hdr = calloc(1, hdr_len))) {
@@ -616,15 +622,14 @@ copy_elf(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what,
 		st = KASLR_NOMEM;
 		goto out;
 	}
-	// QEMU's order: ELF header, section headers, program headers, notes.
 	memcpy(hdr, f->eh, EH_SIZE);
 	put_le64(hdr + EH_PHOFF, phoff);
 	if (f->shnum)
-		put_le64(hdr + EH_SHOFF, EH_SIZE);
+		put_le64(hdr + EH_SHOFF, shoff);
 	hdr[EH_PHNUM] = (unsigned char)nph;
 	hdr[EH_PHNUM + 1] = (unsigned char)(nph >> 8);
 	for (i = 0; i < f->shnum; i++) {
-		unsigned char *sh = hdr + EH_SIZE + (size_t)i * SH_SIZE;
+		unsigned char *sh = hdr + shoff + (size_t)i * SH_SIZE;
 
 		memcpy(sh, f->sh + (size_t)i * SH_SIZE, SH_SIZE);
 		if (kaslr_le32(sh + SH_TYPE) != SHT_NOBITS && kaslr_le64(sh + SH_SIZEF))

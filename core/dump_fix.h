@@ -15,7 +15,9 @@
  * takes the first program header for the PT_NOTE.  QEMU leaves no room
  * there (its first PT_LOAD's data starts right after the notes).
  *  - A copy is laid out anew: the ELF header, the program headers with the
- *    PT_NOTE first (added when the dump has none), the notes, and the
+ *    PT_NOTE first (added when the dump has none), the section headers
+ *    (QEMU writes a .shstrtab; makedumpfile finds the program headers only
+ *    right after the ELF header, so they come first), the notes, and the
  *    PT_LOAD data shifted by whole pages (holes stay holes, and each
  *    segment keeps its offset within a page, which decides crash's
  *    NETDUMP/KDUMP guess).

@@ -39,6 +39,7 @@ group bad.py python3 tests/e2e/bad.py
 group versions.py python3 tests/e2e/versions.py
 group checks.py python3 tests/e2e/checks.py
 group drgn.py python3 tests/e2e/drgn.py
+group fixdump.py python3 tests/e2e/fixdump.py
 for t in tests/e2e/*.sh; do
 	[ "$t" = tests/e2e/run.sh ] && continue
 	group "$(basename "$t")" bash "$t"

@@ -974,6 +974,17 @@ writable(int fd, const char *path, char *msg, size_t msglen)
 	return 1;
 }
 
+/* Cut off what a failed step 1 appended (errno is kept for the message already written). */
+static void
+cut_back(int fd, uint64_t size)
+{
+	int e = errno;
+
+	if (ftruncate(fd, (off_t)size) == 0)
+		fsync(fd);
+	errno = e;
+}
+
 /* Where the next bytes a reader needs start at or after @off, once no PT_LOAD is left there: section data, or the end. */
 static uint64_t
 data_after(const struct fixfile *f, uint64_t off)
@@ -1143,10 +1154,10 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 		const unsigned char *p = phdr(f, order[k]);
 
 		if (move_bytes(fd, kaslr_le64(p + PH_OFFSET), new_off[k], kaslr_le64(p + PH_FILESZ)) < 0)
-			goto ioerr;
+			goto cut;
 	}
 	if (rec_write(r, fd, f->size, FIX_ELF) < 0 || fsync(fd) < 0)
-		goto ioerr;
+		goto cut;
 	/* 2. The moved segments' headers: the same memory, read from the copies. */
 	if (nmoved && (pwrite_all(fd, mid, hdr_end, 0) < 0 || fdatasync(fd) < 0))
 		goto ioerr;
@@ -1169,6 +1180,12 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 nomem:
 	kaslr_errf(msg, msglen, "out of memory");
 	st = KASLR_NOMEM;
+	goto out;
+cut:
+	// Nothing refers to what step 1 appended, and there is no record yet:
+	// cut it off, so that the file is as it was, byte for byte.
+	st = io_err(msg, msglen, f->path, "write");
+	cut_back(fd, f->size);
 	goto out;
 ioerr:
 	st = io_err(msg, msglen, f->path, "write");
@@ -1198,8 +1215,10 @@ in_place_kdump(struct fixfile *f, const struct kaslr_fix_in *fix, struct record 
 	}
 	kdump_sub_new(f, fix, at, notes_len, desc_off, sub);
 	/* 1. The note area and the record at the end; 2. the sub-header, one write. */
-	if (pwrite_all(fd, notes, notes_len, at) < 0 || rec_write(r, fd, f->size, FIX_KDUMP) < 0 || fsync(fd) < 0 ||
-	    pwrite_all(fd, sub, sizeof(sub), f->sub_off) < 0 || fsync(fd) < 0)
+	if (pwrite_all(fd, notes, notes_len, at) < 0 || rec_write(r, fd, f->size, FIX_KDUMP) < 0 || fsync(fd) < 0) {
+		st = io_err(msg, msglen, f->path, "write");
+		cut_back(fd, f->size);
+	} else if (pwrite_all(fd, sub, sizeof(sub), f->sub_off) < 0 || fsync(fd) < 0)
 		st = io_err(msg, msglen, f->path, "write");
 	else
 		kaslr_errf(what, whatlen, "kdump-compressed, %s VMCOREINFO note (%zu bytes of text)%s, note area "

@@ -85,8 +85,9 @@ enum kaslr_status kaslr_fix_copy(const char *in, const char *out, int force, con
  * @returns KASLR_OK; KASLR_NODATA when refused with the file unchanged (read
  * only, flattened, already changed and not restored, segments too large
  * to move, no PT_NOTE, a kdump header older than version 4); KASLR_CORRUPT
- * for an unreadable input or a failed write (then the file opens as
- * before, and --restore removes what was appended); KASLR_NOMEM.
+ * for an unreadable input or a failed write (before the undo record is
+ * complete the file is cut back to what it was; after, it opens as before
+ * and kaslr_fix_restore puts it back); KASLR_NOMEM.
  */
 enum kaslr_status kaslr_fix_in_place(const char *path, const struct kaslr_fix_in *fix, char *msg,
 				     size_t msglen);

@@ -45,7 +45,9 @@ with what kaslr-find says about its own output.
              the original sha1 back.
   refuse     (case 7) --in-place on a flattened kdump; -O over an existing file
              without --force (refused, the file unchanged) and with it
-             (replaced); -O into a full 8 MiB tmpfs: non-zero exit, no file left.
+             (replaced); -O into a full 8 MiB tmpfs: non-zero exit, no file left;
+             --in-place on a tmpfs with room for the dump and 300 KiB: non-zero
+             exit, the file byte for byte as it was, no undo record.
   count      (case 8) the run fails unless it ran every case the lab holds
              (tests/lib/lab.py, and bullseye, which it provisions like
              versions.py).  A dump that cannot be had is a FAIL, never a skip.
@@ -641,6 +643,15 @@ def job_inplace(env, shape):
             res.append((ok and state == "after", "fixdump/inplace/reads/" + name, why))
             crash_checks(res, name + "+in-place", "8.0.2", env["crash"]["8.0.2"], t, work, "-nonotes" not in shape,
                          orig)
+            if kind == "elf":
+                # makedumpfile reads the program headers right after the ELF header only: in place
+                # they must have moved there from behind QEMU's section headers.
+                kd = os.path.join(tmp, "makedumpfile.kdump")
+                rc, mout, merr = run(["makedumpfile", "-d", "31", "-c", work, kd])
+                res.append((rc == 0 and os.path.isfile(kd), "fixdump/inplace/makedumpfile/" + name,
+                            "makedumpfile -d 31 -c exit %s: %s" % (rc, tail(merr + mout, 3))))
+                if os.path.exists(kd):
+                    os.unlink(kd)
             # A second run finds the note it wrote, which agrees: nothing to change (or, were it
             # to disagree, the undo record refuses it: job_altered).  Either way, the file stays.
             changed = sha1(work)
@@ -720,6 +731,27 @@ def job_refuse(env):
                             "exit %s, left %s: %s" % (rc, left, tail(err))))
                 for f in left:
                     os.unlink(os.path.join(mnt, f))
+        finally:
+            subprocess.run(["umount", mnt], capture_output=True)
+        # In place on a full disk: the room for the moved data runs out before the undo record
+        # is written; the writer must cut the file back, so that not one byte differs.
+        src = os.path.join(d, "panic.elf")
+        size = os.stat(src).st_blocks * 512 + (300 << 10)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d" % size, "tmpfs", mnt], capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            res.append((False, "fixdump/refuse/full-disk-in-place/" + name, "mount -t tmpfs: %s" % tail(p.stderr)))
+            return res
+        try:
+            work = os.path.join(mnt, "panic.elf")
+            cp_sparse(src, work)
+            before, n0 = sha1(work), os.path.getsize(work)
+            rc, _, err = run([e2e.FIND, "--in-place", t["VMLINUX"], work])
+            after, n1 = sha1(work), os.path.getsize(work)
+            res.append((rc not in (0, "timeout") and after == before and n1 == n0 and not has_record(work),
+                        "fixdump/refuse/full-disk-in-place/%s/panic.elf" % name,
+                        "exit %s, size %d -> %d, sha1 %s: %s" % (rc, n0, n1, "same" if after == before else "CHANGED",
+                                                                 tail(err))))
         finally:
             subprocess.run(["umount", mnt], capture_output=True)
         return res

@@ -723,7 +723,7 @@ fix_dump(struct run *r, const char *out, int force, int verbose)
 	t0 = now() - t0;
 	free(text);
 	fprintf(stderr, PROG ": %s\n", msg);
-	if (verbose)
+	if (verbose && st == KASLR_OK)
 		fprintf(stderr, PROG ": writing took %.3f s\n", t0);
 	if (st != KASLR_OK)
 		return -1;
@@ -902,7 +902,7 @@ main(int argc, char **argv)
 		t0 = now();
 		st = kaslr_fix_restore(argv[optind], msg, sizeof(msg));
 		fprintf(stderr, PROG ": %s\n", msg);
-		if (verbose)
+		if (verbose && st == KASLR_OK)
 			fprintf(stderr, PROG ": restoring took %.3f s\n", now() - t0);
 		return st == KASLR_OK ? 0 : st == KASLR_NODATA ? EXIT_USAGE : EXIT_NOTFOUND;
 	}

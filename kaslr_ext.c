@@ -347,6 +347,36 @@ print_evidence(struct kaslr_session *s)
 	}
 }
 
+/*
+ * A dump without a VMCOREINFO note, or with one that is not this kernel's,
+ * stays wrong for every tool that opens it: name the commands that fix
+ * the file.  Nothing for a dump the writer cannot copy, or whose note
+ * segment it cannot read either.
+ */
+static void
+print_dumpfile_line(struct kaslr_session *s, const struct kaslr_candidate *c)
+{
+	struct kaslr_vmci_passed p;
+	char why[KASLR_ERRLEN];
+
+	if (!dump_writable(s, why, sizeof(why)) ||
+	    kaslr_vmci_note_check(s->dump->notes, s->dump->notes_len, &s->vml, c, &p))
+		return;
+	if (p.why == KASLR_VMCI_ABSENT)
+		fprintf(fp, "      DUMPFILE: no VMCOREINFO note");
+	else if (p.why == KASLR_VMCI_DISAGREES)
+		fprintf(fp, "      DUMPFILE: its VMCOREINFO note is not this kernel's (%s)", p.detail);
+	else
+		return;
+	fprintf(fp, ": \"kaslr -o FILE\" writes a copy that crash, drgn and makedumpfile open with no "
+		    "options");
+	/* kaslr-find changes a flattened file only by a copy. */
+	if (!s->dump->flattened)
+		fprintf(fp, " (kaslr-find --in-place %s %s changes the dump itself)", pc->namelist,
+			pc->dumpfile);
+	fprintf(fp, "\n");
+}
+
 /* What crash currently uses, against the answer. */
 static int
 session_consistent(uint64_t ko, int64_t pb)
@@ -387,6 +417,7 @@ print_result(struct kaslr_session *s)
 		: (pc->flags & MINIMAL_MODE) ? "WRONG (\"kaslr -r\" repairs this session)"
 					     : "WRONG (restart crash as below)");
 	print_restart_line(c->kernel_offset, c->phys_base);
+	print_dumpfile_line(s, c);
 	if (s->rep.nr_disagree)
 		fprintf(fp, "       WARNING: %d verified candidate(s) disagree: see \"kaslr -v\"\n",
 			s->rep.nr_disagree);
@@ -891,7 +922,8 @@ static char *help_kaslr[] = {
 	"  from the kernel's own vmcoreinfo in RAM, or by scanning memory, and accepts",
 	"  an answer only when the full linux_banner read through it equals the",
 	"  vmlinux's.  With no option it reports the answer, whether this session",
-	"  agrees with it, and the command line that opens the dump correctly.",
+	"  agrees with it, the command line that opens the dump correctly, and, when",
+	"  the dump file has no VMCOREINFO note or a wrong one, how to fix the file.",
 	" ",
 	"       -c  print the registers of every vCPU found in the dump.",
 	"       -v  also print every candidate: method, CPU, page table, values, checks.",
@@ -940,6 +972,10 @@ static char *help_kaslr[] = {
 	"                    this session)",
 	"           RESTART: crash --kaslr=0xfa00000 --machdep phys_base=0xfffffffff8800000",
 	"                    vmlinux-6.12.118+deb13-cloud-amd64 idle.elf",
+	"          DUMPFILE: no VMCOREINFO note: \"kaslr -o FILE\" writes a copy that",
+	"                    crash, drgn and makedumpfile open with no options",
+	"                    (kaslr-find --in-place vmlinux-6.12.118+deb13-cloud-amd64",
+	"                    idle.elf changes the dump itself)",
 	" ",
 	"  Repair the session in place.  crash 8.0.2 cannot initialise a 6.4+ kernel",
 	"  as a full session, so this one stays minimal, now with the right values:",

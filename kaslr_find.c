@@ -682,7 +682,7 @@ write_vmcoreinfo(struct run *r, const char *path)
  * after saying why.
  */
 static int
-fix_dump(struct run *r, const char *out, int force)
+fix_dump(struct run *r, const char *out, int force, int verbose)
 {
 	const struct kaslr_candidate *b = best_cand(r);
 	struct kaslr_vmci_policy pol = {
@@ -694,6 +694,7 @@ fix_dump(struct run *r, const char *out, int force)
 	struct kaslr_fix_in fix;
 	char *text, msg[KASLR_ERRLEN + 256];
 	enum kaslr_status st;
+	double t0;
 
 	if (!b) {
 		fprintf(stderr, PROG ": not writing %s: no verified answer to write into it\n", out ? out : r->dump_arg);
@@ -716,10 +717,14 @@ fix_dump(struct run *r, const char *out, int force)
 	fix.vmcoreinfo = text;
 	fix.vmcoreinfo_len = strlen(text);
 	fix.phys_base = b->phys_base;
+	t0 = now();
 	st = out ? kaslr_fix_copy(r->dump_arg, out, force, &fix, msg, sizeof(msg))
 		 : kaslr_fix_in_place(r->dump_arg, &fix, msg, sizeof(msg));
+	t0 = now() - t0;
 	free(text);
 	fprintf(stderr, PROG ": %s\n", msg);
+	if (verbose)
+		fprintf(stderr, PROG ": writing took %.3f s\n", t0);
 	if (st != KASLR_OK)
 		return -1;
 	fprintf(stderr, PROG ": its vmcoreinfo: %s\n", ch.line);
@@ -894,8 +899,11 @@ main(int argc, char **argv)
 			fprintf(stderr, PROG ": --restore takes one argument, the DUMP, and no other option\n");
 			return EXIT_USAGE;
 		}
+		t0 = now();
 		st = kaslr_fix_restore(argv[optind], msg, sizeof(msg));
 		fprintf(stderr, PROG ": %s\n", msg);
+		if (verbose)
+			fprintf(stderr, PROG ": restoring took %.3f s\n", now() - t0);
 		return st == KASLR_OK ? 0 : st == KASLR_NODATA ? EXIT_USAGE : EXIT_NOTFOUND;
 	}
 	if (dump_out && in_place) {
@@ -971,7 +979,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", r.error);
 	if (vmci_out && write_vmcoreinfo(&r, vmci_out) < 0 && rc == EXIT_FOUND)
 		rc = EXIT_NOTFOUND;
-	if ((dump_out || in_place) && fix_dump(&r, dump_out, force) < 0 && rc == EXIT_FOUND)
+	if ((dump_out || in_place) && fix_dump(&r, dump_out, force, verbose) < 0 && rc == EXIT_FOUND)
 		rc = EXIT_NOTFOUND;
 out:
 	free(r.rep);

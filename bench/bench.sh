@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/bench.sh - figures for the docs: how long kaslr.so and kaslr-find take.
 #
-#   bench/bench.sh [recover] [repair] [scan]     (default: all three)
+#   bench/bench.sh [recover] [repair] [scan] [fix]     (default: all four)
 #
 # recover  per dump: one `kaslr` inside crash (a session running it 20 times
 #          minus one running it never, / 20) and one `kaslr-find` run.
@@ -11,12 +11,16 @@
 # scan     a 4 GiB guest dump (lab boot --mem 4096 --name big4g): the register-free
 #          scans (kaslr-find -m scan/ptscan, `kaslr -m scan` in crash, a zlib kdump)
 #          in MB/s against `cat DUMP > /dev/null` from page cache; best of 3 runs.
+# fix      kaslr-find --in-place / --restore / --output-dump on the 512 MiB dumps of
+#          the bookworm boot and on the 4 GiB big4g boot, ELF and kdump: the write
+#          alone (kaslr-find -v's "writing took"), best of 3; a copy against
+#          `cp --sparse=always` of the same dump to the same directory.
 #
 # Results go to stdout as a table and to build/bench/*.tsv.  Timing tests are
 # not part of `make check`: these are measurements, not assertions.
 set -eu
 cd "$(dirname "$0")/.."
-what=${*:-recover repair scan}
+what=${*:-recover repair scan fix}
 make -s kaslr.so kaslr-find
 LAB=$(bash tests/lab/lab.sh path)
 mkdir -p build/bench
@@ -100,9 +104,7 @@ in_crash() {
 
 bench_scan() {
 	local out=build/bench/scan.tsv kver dir dump kd size c t base
-	kver=$(cat "$LAB/kernels/bookworm.current")
-	dir=$(bash tests/lab/lab.sh boot "$kver" --mem 4096 --name big4g 2>/dev/null | tail -n 1)
-	[ -d "$dir" ] || dir="$LAB/dumps/$kver/big4g"
+	dir=$(big4g_dir)
 	. "$dir/truth.env"
 	dump="$dir/idle-nonotes.elf"
 	kd="$dir/idle.kdump"
@@ -128,6 +130,58 @@ bench_scan() {
 	row "kaslr -m scan (in crash, zlib kdump)" "$kd" "$(in_crash "$kd")"
 	column -t -s "$(printf '\t')" "$out"
 	echo "(MB_s: guest memory scanned per second, $((size >> 20)) MB; vs_cat: seconds / cat's seconds)"
+}
+
+# big4g_dir - the 4 GiB boot of the bookworm kernel (booted and dumped once, then cached).
+big4g_dir() {
+	local kver dir
+	kver=$(cat "$LAB/kernels/bookworm.current")
+	dir=$(bash tests/lab/lab.sh boot "$kver" --mem 4096 --name big4g 2>/dev/null | tail -n 1)
+	[ -d "$dir" ] || dir="$LAB/dumps/$kver/big4g"
+	echo "$dir"
+}
+
+bench_fix() {
+	local out=build/bench/fix.tsv work=build/bench/fix kver d f dump size t best i c k
+	kver=$(cat "$LAB/kernels/bookworm.current")
+	rm -rf "$work"
+	mkdir -p "$work"
+	printf 'dump	size_MB	in_place_s	restore_s	copy_s	cp_sparse_s	copy_vs_cp
+' >"$out"
+	# took OP... - kaslr-find -v's "writing/restoring took N s" line.
+	took() { "$@" 2>&1 >/dev/null | sed -n 's/.* took \([0-9.]*\) s$/\1/p' | tail -n 1; }
+	min() { printf '%s\n' "$@" | sort -g | head -n 1; }
+	for d in "$LAB/dumps/$kver/novmci" "$(big4g_dir)"; do
+		. "$d/truth.env"
+		for f in panic-nonotes.elf idle-nonotes.elf panic-nonotes.kdump idle.kdump; do
+			dump="$d/$f"
+			[ -f "$dump" ] || continue
+			size=$(stat -c %s "$dump")
+			cp --sparse=always "$dump" "$work/in"
+			sync
+			k=()
+			best=()
+			for i in 1 2 3; do
+				k+=("$(took ./kaslr-find -v --in-place "$VMLINUX" "$work/in")")
+				best+=("$(took ./kaslr-find -v --restore "$work/in")")
+			done
+			t=()
+			c=()
+			for i in 1 2 3; do
+				rm -f "$work/out"
+				t+=("$(took ./kaslr-find -v -O "$work/out" "$VMLINUX" "$dump")")
+				rm -f "$work/out"
+				sync
+				c+=("$(best_of 1 cp --sparse=always "$dump" "$work/out")")
+			done
+			rm -f "$work/out" "$work/in"
+			printf '%s\t%d\t%s\t%s\t%s\t%s\t%.2f\n' "$(basename "$d")/$f" $((size >> 20)) "$(min "${k[@]}")" \
+				"$(min "${best[@]}")" "$(min "${t[@]}")" "$(min "${c[@]}")" \
+				"$(echo "$(min "${t[@]}") / $(min "${c[@]}")" | bc -l)" >>"$out"
+		done
+	done
+	rm -rf "$work"
+	column -t -s "$(printf '\t')" "$out"
 }
 
 for w in $what; do

@@ -577,7 +577,7 @@ copy_elf(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what,
 	size_t notes_len, desc_off;
 	unsigned i, n = 0, nph;
 	int replaced, note = -1;
-	uint64_t d0 = UINT64_MAX, notes_off, hdr_len, delta, phoff;
+	uint64_t d0 = UINT64_MAX, notes_off, hdr_len, delta, phoff, shoff;
 	enum kaslr_status st = KASLR_CORRUPT;
 
 	for (i = 0; i < f->phnum; i++) {
@@ -607,8 +607,14 @@ copy_elf(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what,
 			return KASLR_NODATA;
 		}
 	}
-	phoff = EH_SIZE + (uint64_t)f->shnum * SH_SIZE;
-	notes_off = round_up(phoff + (uint64_t)nph * PH_SIZE, 8);
+	// The program headers right after the ELF header: makedumpfile reads
+	// them there whatever e_phoff says (elf_info.c, get_elf64_phdr), so
+	// it cannot read the order QEMU 7.2 and later write (ELF header,
+	// section headers, program headers, notes; docs/vmcoreinfo.md).  The
+	// section headers follow the program headers, the notes follow them.
+	phoff = EH_SIZE;
+	shoff = phoff + (uint64_t)nph * PH_SIZE;
+	notes_off = round_up(shoff + (uint64_t)f->shnum * SH_SIZE, 8);
 	hdr_len = notes_off + notes_len;
 	delta = hdr_len > d0 ? round_up(hdr_len - d0, KASLR_PAGE_SIZE) : 0;
 	if (!(hdr = calloc(1, hdr_len))) {
@@ -616,15 +622,14 @@ copy_elf(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what,
 		st = KASLR_NOMEM;
 		goto out;
 	}
-	// QEMU's order: ELF header, section headers, program headers, notes.
 	memcpy(hdr, f->eh, EH_SIZE);
 	put_le64(hdr + EH_PHOFF, phoff);
 	if (f->shnum)
-		put_le64(hdr + EH_SHOFF, EH_SIZE);
+		put_le64(hdr + EH_SHOFF, shoff);
 	hdr[EH_PHNUM] = (unsigned char)nph;
 	hdr[EH_PHNUM + 1] = (unsigned char)(nph >> 8);
 	for (i = 0; i < f->shnum; i++) {
-		unsigned char *sh = hdr + EH_SIZE + (size_t)i * SH_SIZE;
+		unsigned char *sh = hdr + shoff + (size_t)i * SH_SIZE;
 
 		memcpy(sh, f->sh + (size_t)i * SH_SIZE, SH_SIZE);
 		if (kaslr_le32(sh + SH_TYPE) != SHT_NOBITS && kaslr_le64(sh + SH_SIZEF))
@@ -969,15 +974,35 @@ writable(int fd, const char *path, char *msg, size_t msglen)
 	return 1;
 }
 
+/* Where the next bytes a reader needs start at or after @off, once no PT_LOAD is left there: section data, or the end. */
+static uint64_t
+data_after(const struct fixfile *f, uint64_t off)
+{
+	uint64_t end = f->size;
+	unsigned i;
+
+	for (i = 0; i < f->shnum; i++) {
+		const unsigned char *sh = f->sh + (size_t)i * SH_SIZE;
+		uint64_t o = kaslr_le64(sh + SH_OFFSET);
+
+		if (kaslr_le32(sh + SH_TYPE) != SHT_NOBITS && kaslr_le64(sh + SH_SIZEF) && o >= off && o < end)
+			end = o;
+	}
+	if (f->shnum && f->shoff >= off && f->shoff < end)
+		end = f->shoff;
+	return end;
+}
+
 static enum kaslr_status
 in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r, char *what, size_t whatlen,
 	     char *msg, size_t msglen)
 {
 	int fd = f->src.fd, replaced;
-	unsigned char *notes = NULL, *window = NULL, ph[PH_SIZE];
+	unsigned char *notes = NULL, *window = NULL, orig[KASLR_PAGE_SIZE], mid[KASLR_PAGE_SIZE],
+		      after[KASLR_PAGE_SIZE];
 	size_t notes_len, desc_off;
 	unsigned i, k, order[4096], nl = 0, nmoved = 0;
-	uint64_t note_off, note_end, start, room_end, tail, moved = 0, new_off[4096];
+	uint64_t note_off, note_end, start, room_end, tail, moved = 0, new_off[4096], hdr_end;
 	enum kaslr_status st = KASLR_NODATA;
 
 	if (kaslr_le32(phdr(f, 0) + PH_TYPE) != PT_NOTE) {
@@ -1012,17 +1037,17 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 		start = note_end;
 	if (f->shnum && f->shoff < room_end && f->shoff + (uint64_t)f->shnum * SH_SIZE > start)
 		start = f->shoff + (uint64_t)f->shnum * SH_SIZE;
-	start = round_up(start, 8);
 	if (start > room_end) {
 		kaslr_errf(msg, msglen, "%s: the notes do not lie before the memory data: a layout this "
 			   "writer does not change in place (write a copy instead)", f->path);
 		return KASLR_NODATA;
 	}
+	start = round_up(start, 8);
 	if (!(notes = notes_build(f, fix, &notes_len, &desc_off, &replaced, msg, msglen)))
 		return KASLR_NOMEM;
 	/* Move the file-first segments out of the way until the notes fit. */
 	tail = round_up(f->size, KASLR_PAGE_SIZE);
-	while (room_end - start < notes_len) {
+	while (room_end < start || room_end - start < notes_len) {
 		const unsigned char *p;
 		uint64_t off, len;
 
@@ -1047,7 +1072,7 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 		new_off[nmoved] = tail + (off & (KASLR_PAGE_SIZE - 1));
 		tail = round_up(new_off[nmoved] + len, KASLR_PAGE_SIZE);
 		nmoved++;
-		room_end = nmoved < nl ? kaslr_le64(phdr(f, order[nmoved]) + PH_OFFSET) : f->size;
+		room_end = nmoved < nl ? kaslr_le64(phdr(f, order[nmoved]) + PH_OFFSET) : data_after(f, off + len);
 		if (nmoved < nl && room_end < off + len) {
 			kaslr_errf(msg, msglen, "%s: PT_LOAD segments share file bytes: a layout this writer "
 				   "does not change in place (write a copy instead)", f->path);
@@ -1064,16 +1089,54 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 		}
 		goto out;
 	}
+	/*
+	 * The headers as one block [0, hdr_end), written whole: as they are
+	 * (orig), with the moved segments pointing at their copies (mid), and
+	 * as after (new: the PT_NOTE pointing at the new notes and, where QEMU
+	 * put the section headers first, the program headers first, where
+	 * makedumpfile reads them whatever e_phoff says).  One write of one
+	 * page at most: a killed writer leaves one block or the other.
+	 */
+	hdr_end = f->phoff + (uint64_t)f->phnum * PH_SIZE;
+	if (f->shnum && f->shoff < start && f->shoff + (uint64_t)f->shnum * SH_SIZE > hdr_end)
+		hdr_end = f->shoff + (uint64_t)f->shnum * SH_SIZE;
+	if (hdr_end > KASLR_PAGE_SIZE) {
+		kaslr_errf(msg, msglen, "%s: the headers take more than a page (%u program headers): write a "
+			   "copy instead", f->path, f->phnum);
+		st = KASLR_NODATA;
+		goto out;
+	}
+	if (kaslr_dump_pread(fd, orig, hdr_end, 0) < 0) {
+		st = io_err(msg, msglen, f->path, "read");
+		goto out;
+	}
+	memcpy(mid, orig, hdr_end);
+	for (k = 0; k < nmoved; k++)
+		put_le64(mid + f->phoff + (uint64_t)order[k] * PH_SIZE + PH_OFFSET, new_off[k]);
+	memcpy(after, mid, hdr_end);
+	put_le64(after + f->phoff + PH_OFFSET, start);
+	put_le64(after + f->phoff + PH_FILESZ, notes_len);
+	put_le64(after + f->phoff + PH_MEMSZ, notes_len);
+	if (f->shnum && f->shoff == EH_SIZE && f->phoff == EH_SIZE + (uint64_t)f->shnum * SH_SIZE) {
+		size_t phlen = (size_t)f->phnum * PH_SIZE, shlen = (size_t)f->shnum * SH_SIZE;
+
+		memcpy(after + EH_SIZE, mid + f->phoff, phlen);
+		memcpy(after + EH_SIZE + phlen, orig + f->shoff, shlen);
+		put_le64(after + EH_PHOFF, EH_SIZE);
+		put_le64(after + EH_SHOFF, EH_SIZE + phlen);
+		put_le64(after + EH_SIZE + PH_OFFSET, start);
+		put_le64(after + EH_SIZE + PH_FILESZ, notes_len);
+		put_le64(after + EH_SIZE + PH_MEMSZ, notes_len);
+	}
 	r->at = round_up(tail, 8);
-	if (rec_save(r, f->phoff, phdr(f, 0), PH_SIZE) < 0 || rec_save(r, start, window, notes_len) < 0)
+	if (rec_save(r, 0, mid, hdr_end) < 0 || rec_save(r, start, window, notes_len) < 0)
 		goto nomem;
 	for (k = 0; k < nmoved; k++)
 		if (rec_ref(r, kaslr_le64(phdr(f, order[k]) + PH_OFFSET), kaslr_le64(phdr(f, order[k]) + PH_FILESZ),
 			    new_off[k]) < 0)
 			goto nomem;
-	for (k = 0; k < nmoved; k++)
-		if (rec_save(r, f->phoff + (uint64_t)order[k] * PH_SIZE, phdr(f, order[k]), PH_SIZE) < 0)
-			goto nomem;
+	if (rec_save(r, 0, orig, hdr_end) < 0)
+		goto nomem;
 
 	/* 1. The moved data and the record at the end: the dump opens as before. */
 	for (k = 0; k < nmoved; k++) {
@@ -1084,24 +1147,14 @@ in_place_elf(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r
 	}
 	if (rec_write(r, fd, f->size, FIX_ELF) < 0 || fsync(fd) < 0)
 		goto ioerr;
-	/* 2. Each moved segment's header: the same memory, read from its copy. */
-	for (k = 0; k < nmoved; k++) {
-		memcpy(ph, phdr(f, order[k]), PH_SIZE);
-		put_le64(ph + PH_OFFSET, new_off[k]);
-		if (pwrite_all(fd, ph, PH_SIZE, f->phoff + (uint64_t)order[k] * PH_SIZE) < 0)
-			goto ioerr;
-	}
-	if (nmoved && fdatasync(fd) < 0)
+	/* 2. The moved segments' headers: the same memory, read from the copies. */
+	if (nmoved && (pwrite_all(fd, mid, hdr_end, 0) < 0 || fdatasync(fd) < 0))
 		goto ioerr;
 	/* 3. The notes into the room nothing refers to any more. */
 	if (pwrite_all(fd, notes, notes_len, start) < 0 || fdatasync(fd) < 0)
 		goto ioerr;
-	/* 4. The PT_NOTE header: the dump opens as after. */
-	memcpy(ph, phdr(f, 0), PH_SIZE);
-	put_le64(ph + PH_OFFSET, start);
-	put_le64(ph + PH_FILESZ, notes_len);
-	put_le64(ph + PH_MEMSZ, notes_len);
-	if (pwrite_all(fd, ph, PH_SIZE, f->phoff) < 0 || fsync(fd) < 0)
+	/* 4. The headers as after: the dump opens with the new notes. */
+	if (pwrite_all(fd, after, hdr_end, 0) < 0 || fsync(fd) < 0)
 		goto ioerr;
 	if (nmoved)
 		kaslr_errf(what, whatlen, "ELF core, %s VMCOREINFO note (%zu bytes of text)%s; %u PT_LOAD "

@@ -15,13 +15,17 @@
  * takes the first program header for the PT_NOTE.  QEMU leaves no room
  * there (its first PT_LOAD's data starts right after the notes).
  *  - A copy is laid out anew: the ELF header, the program headers with the
- *    PT_NOTE first (added when the dump has none), the notes, and the
+ *    PT_NOTE first (added when the dump has none), the section headers
+ *    (QEMU writes a .shstrtab; makedumpfile finds the program headers only
+ *    right after the ELF header, so they come first), the notes, and the
  *    PT_LOAD data shifted by whole pages (holes stay holes, and each
  *    segment keeps its offset within a page, which decides crash's
  *    NETDUMP/KDUMP guess).
  *  - In place, the file-first PT_LOAD segments are moved to the end of the
  *    file, one after the other, until the notes fit into the room they
  *    leave; a cost that does not depend on the dump's size (QEMU: 640 KiB).
+ *    The headers (ELF header, program and section headers: at most a page)
+ *    are rewritten as one block, with the program headers first.
  * kdump-compressed files.  The note area and the vmcoreinfo area are
  * appended at the end and the sub-header points to them (header version 4
  * and later), with its phys_base set to the verified one (QEMU 7.2 writes
@@ -32,10 +36,10 @@
  * Safety.  A copy is written to an unnamed file beside OUT (a hidden
  * temporary where O_TMPFILE is not supported), synced, then linked to OUT:
  * a failed or killed copy leaves no OUT.  In place, every step that
- * changes what a reader sees is one write of one header (a program header,
- * the kdump sub-header's first 64 bytes) between synced states, so a
- * writer killed at any point leaves a dump that opens as before or as
- * after.  The undo record is written and synced, at the end of the file,
+ * changes what a reader sees is one write of one header block (the ELF
+ * headers, at most a page; the kdump sub-header's first 64 bytes) between
+ * synced states, so a writer killed at any point leaves a dump that opens
+ * as before or as after.  The undo record is written and synced, at the end of the file,
  * before the first such step.
  */
 #ifndef KASLR_CORE_DUMP_FIX_H

@@ -21,7 +21,7 @@ rc=0
 
 BASE_H="core/types.h core/util.h core/paging.h core/x86_64/constants.h"
 BASE_C="core/util.c"
-READERS_H="core/vmlinux.h core/notes.h core/dump.h core/dump_int.h regs.h vmcoreinfo.h"
+READERS_H="core/vmlinux.h core/notes.h $(ls core/dump*.h) regs.h vmcoreinfo.h"
 READERS_C="core/vmlinux.c core/notes.c $(ls core/dump*.c) regs.c vmcoreinfo.c"
 CORE_H="kaslr_core.h $(ls core/*.h core/x86_64/*.h)"
 # The core: every other source of core/.

@@ -206,6 +206,27 @@ def regress_kdump_max_mapnr():
     return bytes(b)
 
 
+def elf_complete(with_vmci=True):
+    """A whole QEMU-like ELF core: notes, then two PT_LOADs' data right after them."""
+    notes = note_stream() if with_vmci else note_stream()[:-len(note(b"VMCOREINFO", 0, vmci_text(0x600000, -0x1000000)))]
+    phoff, phnum = 64, 3
+    noff = phoff + 56 * phnum
+    d0 = noff + len(notes)
+    eh = (b"\x7fELF\x02\x01\x01" + b"\0" * 9 +
+          struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 0, 0, 64, 56, phnum, 0, 0, 0))
+    phs = struct.pack("<IIQQQQQQ", 4, 0, noff, 0, 0, len(notes), len(notes), 0)
+    phs += struct.pack("<IIQQQQQQ", 1, 7, d0, 0, 0, 0x800, 0x800, 0)
+    phs += struct.pack("<IIQQQQQQ", 1, 7, d0 + 0x800, 0, 0x100000, 0x1000, 0x1000, 0)
+    data = bytes((i * 7) & 0xff for i in range(0x1800))
+    return eh + phs + notes + data
+
+
+def kdump_with_sub_header():
+    b = bytearray(kdump())
+    struct.pack_into("<I", b, 432, 1)              # sub_hdr_size: one block
+    return bytes(b) + bytes(512)
+
+
 def vmcoreinfo_seeds():
     text = vmci_text(0x1e000000, -0x1000000).decode()
     full = (text + "SYMBOL(init_uts_ns)=ffffffff82a13000\nOFFSET(uts_namespace.name)=4\n"
@@ -240,6 +261,12 @@ def main():
         "fuzz_notes": {
             "qemu-elf-notes": note_stream(),
             "cpustate": qemu_cpustate(0x1234000, 0xfffffe0000000000),
+        },
+        "fuzz_dumpfix": {
+            "elf-wrong-note": elf_complete(),
+            "elf-no-note": elf_complete(with_vmci=False),
+            "kdump": kdump_with_sub_header(),
+            "flattened-kdump": flattened(kdump_with_sub_header()),
         },
         "fuzz_dumpfile": {
             "elf": elf_core(),

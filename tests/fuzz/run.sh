@@ -33,7 +33,7 @@ fi
 max_len() {
 	case $1 in
 	fuzz_pagewalk | fuzz_scan) echo 16384 ;;	# header + chunks (fuzz_image)
-	fuzz_dumpfile) echo 16384 ;;
+	fuzz_dumpfile | fuzz_dumpfix) echo 16384 ;;
 	fuzz_vmcoreinfo) echo 4096 ;;	# the kernel's note is a page (VMCOREINFO_BYTES)
 	*) echo 8192 ;;			# notes: 4 CPUs' and a VMCOREINFO note
 	esac

@@ -456,7 +456,8 @@ def check_dump_out(d, t, d_vmci):
                    and os.path.exists(out_elf), name + "/elf-written", a.get(2).strip()[:300])
         if session_ok(name + "/kdump", b):
             line = one_line(b.get(0))
-            report(line and line.startswith("kaslr: %s: exists" % out_kd) and "-f" in line and
+            report(line and line.startswith("kaslr: %s: exists" % out_kd) and
+                   '"kaslr -f -o %s"' % out_kd in line and
                    b.get(1).strip() == keep.strip(), name + "/exists-refused",
                    "want one 'exists' line and the file unchanged: %r, then %r" % (b.get(0).strip()[:300],
                                                                                   b.get(1)[:100]))

@@ -32,7 +32,8 @@ kernel of the lab (bookworm 6.1, trixie 6.12), against truth.env:
               panic-nonotes.elf and of panic.kdump writes a copy that crash opens with
               no --kaslr/--machdep (--minimal only where crash cannot initialise the
               kernel): "sym _text" is truth's TEXT_GUEST, and "kaslr" there has no
-              DUMPFILE line.  "kaslr" on the original names "kaslr -o FILE" on its
+              DUMPFILE line; the copy's own vmcoreinfo (ELF note, kdump vmcoreinfo
+              area and sub-header phys_base) holds the truth's values.  "kaslr" on the original names "kaslr -o FILE" on its
               DUMPFILE line; an OUT that exists is refused without -f (and left as
               it was), replaced with it; an answer that did not verify ("-m pagetable"
               on a dump without registers) writes nothing.  Where the system's crash
@@ -406,6 +407,38 @@ def open_plain(t, dump, orig, crash=None, kaslr=True):
     return Session(t["VMLINUX"], dump, opts, ["sym _text", "kaslr"])
 
 
+def written_vmcoreinfo(path):
+    """({KEY: value}, kdump sub-header phys_base or None) of a written copy: the VMCOREINFO note
+    of an ELF core, the vmcoreinfo area of a kdump-compressed file (what makedumpfile and drgn
+    read; crash places the kernel by SYMBOL(_stext), so a wrong KERNELOFFSET alone would not show
+    in "sym _text"); ({}, None) when it has none."""
+    with open(path, "rb") as f:
+        head = f.read(464)
+        if head[:4] == b"\x7fELF":
+            text = elfnotes.vmcoreinfo_text(path)
+            return (elfnotes.parse_vmcoreinfo(text) if text else {}), None
+        if head[:8] != b"KDUMP   " or len(head) < 464:
+            return {}, None
+        block, = struct.unpack_from("<i", head, 428)
+        f.seek(block)
+        sub = f.read(64)
+        phys_base, = struct.unpack_from("<q", sub, 0)
+        off, size = struct.unpack_from("<QQ", sub, 32)
+        if not off or not size:
+            return {}, phys_base
+        f.seek(off)
+        return elfnotes.parse_vmcoreinfo(f.read(size).decode("latin-1")), phys_base
+
+
+def check_written(name, t, path):
+    vmci, sub_pb = written_vmcoreinfo(path)
+    got = (vmci.get("OSRELEASE"), vmci.get("KERNELOFFSET"), vmci.get("NUMBER(phys_base)"))
+    want = (t["RELEASE"], "%x" % t["ko"], "%d" % t["pb"])
+    report(got == want and sub_pb in (None, t["pb"]), name + "/note",
+           "OSRELEASE, KERNELOFFSET, NUMBER(phys_base) %s, want %s; kdump sub-header phys_base %s" % (
+               got, want, sub_pb))
+
+
 def check_opened(name, t, s, crash):
     want = int(t["TEXT_GUEST"], 16)
     got = sym_text(s.get(0))
@@ -471,6 +504,7 @@ def check_dump_out(d, t, d_vmci):
             if not os.path.exists(out) or open(out, "rb").read(len(keep)) == keep.encode():
                 report(False, "%s/%s-opened" % (name, what), "no copy was written")
                 continue
+            check_written("%s/%s-written" % (name, what), t, out)
             s = open_plain(t, out, orig, crash)
             if crash is None and sym_text(s.get(0)) != int(t["TEXT_GUEST"], 16):
                 tv = read_truth(d_vmci)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "core/dump.h"
+#include "core/dump_fix.h"
 #include "core/names.h"
 #include "core/vmci_source.h"
 #include "crash/crash_compat.h"
@@ -69,6 +70,7 @@ struct kaslr_session {
 	int nr_cpus;
 	const char *regs_source;
 	struct kaslr_dump *dump;	/* headers, notes; reads formats our reader knows */
+	char dump_err[KASLR_ERRLEN];	/* why there is no dump object */
 	struct kaslr_ctx ctx;
 	struct kaslr_report rep;
 };
@@ -171,8 +173,9 @@ session_open(void)
 		return NULL;
 	}
 	/* The memory map only bounds scans; a dump we cannot parse still gets the register methods. */
-	if (kaslr_dump_open(pc->dumpfile, &s->dump, err, sizeof(err)) != KASLR_OK && CRASHDEBUG(1))
-		error(INFO, "%s\n", err);
+	if (kaslr_dump_open(pc->dumpfile, &s->dump, s->dump_err, sizeof(s->dump_err)) != KASLR_OK &&
+	    CRASHDEBUG(1))
+		error(INFO, "%s\n", s->dump_err);
 
 	/*
 	 * QEMU's CPU states from our own, bounds-checked copy of the note area
@@ -207,6 +210,58 @@ session_open(void)
 	s->ctx.nr_ranges = s->dump ? s->dump->nr_ranges : 0;
 	s->ctx.progress = crash_progress;
 	return s;
+}
+
+/*
+ * The dump types crash opens that the dump writer (core/dump_fix.h) does
+ * not know: it writes ELF and kdump-compressed files only.
+ */
+static const struct {
+	ulonglong flag;
+	const char *name;
+} crash_other_dumps[] = {
+	{ SADUMP, "an sadump" },
+	{ VMWARE_VMSS, "a VMware .vmss/.vmsn" },
+	{ KVMDUMP, "a KVM savevm" },
+	{ XENDUMP, "a Xen" },
+	{ LKCD, "an LKCD" },
+	{ MCLXCD, "an MCLX" },
+	{ S390D, "an s390" },
+	{ LIVE_RAMDUMP, "a raw RAM" },
+};
+
+/*
+ * Can "kaslr -o" write a copy of this session's dump file?  Only of a
+ * file crash opened as ELF (NETDUMP, KDUMP) or kdump-compressed
+ * (DISKDUMP, flattened or not), whole, and whose headers our reader
+ * parsed (the notes the copy keeps come from there).  @returns 1, or 0
+ * with @why set.
+ */
+static int
+dump_writable(const struct kaslr_session *s, char *why, size_t len)
+{
+	size_t i;
+
+	if (!(pc->flags & (NETDUMP | KDUMP | DISKDUMP))) {
+		const char *name = "this kind of";
+
+		for (i = 0; i < sizeof(crash_other_dumps) / sizeof(crash_other_dumps[0]); i++)
+			if (pc->flags & crash_other_dumps[i].flag)
+				name = crash_other_dumps[i].name;
+		snprintf(why, len, "crash opened %s as %s dump; the dump writer copies ELF and "
+			 "kdump-compressed files only", pc->dumpfile, name);
+		return 0;
+	}
+	if ((pc->flags & DISKDUMP) && dumpfile_is_split()) {
+		snprintf(why, len, "%s is one part of a split dump; join the parts with "
+			 "\"makedumpfile --reassemble\" and open that file", pc->dumpfile);
+		return 0;
+	}
+	if (!s->dump) {
+		snprintf(why, len, "%s", s->dump_err[0] ? s->dump_err : "the dump's headers cannot be read");
+		return 0;
+	}
+	return 1;
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -292,6 +347,36 @@ print_evidence(struct kaslr_session *s)
 	}
 }
 
+/*
+ * A dump without a VMCOREINFO note, or with one that is not this kernel's,
+ * stays wrong for every tool that opens it: name the commands that fix
+ * the file.  Nothing for a dump the writer cannot copy, or whose note
+ * segment it cannot read either.
+ */
+static void
+print_dumpfile_line(struct kaslr_session *s, const struct kaslr_candidate *c)
+{
+	struct kaslr_vmci_passed p;
+	char why[KASLR_ERRLEN];
+
+	if (!dump_writable(s, why, sizeof(why)) ||
+	    kaslr_vmci_note_check(s->dump->notes, s->dump->notes_len, &s->vml, c, &p))
+		return;
+	if (p.why == KASLR_VMCI_ABSENT)
+		fprintf(fp, "      DUMPFILE: no VMCOREINFO note");
+	else if (p.why == KASLR_VMCI_DISAGREES)
+		fprintf(fp, "      DUMPFILE: its VMCOREINFO note is not this kernel's (%s)", p.detail);
+	else
+		return;
+	fprintf(fp, ": \"kaslr -o FILE\" writes a copy that crash, drgn and makedumpfile open with no "
+		    "options");
+	/* kaslr-find changes a flattened file only by a copy. */
+	if (!s->dump->flattened)
+		fprintf(fp, " (kaslr-find --in-place %s %s changes the dump itself)", pc->namelist,
+			pc->dumpfile);
+	fprintf(fp, "\n");
+}
+
 /* What crash currently uses, against the answer. */
 static int
 session_consistent(uint64_t ko, int64_t pb)
@@ -332,6 +417,7 @@ print_result(struct kaslr_session *s)
 		: (pc->flags & MINIMAL_MODE) ? "WRONG (\"kaslr -r\" repairs this session)"
 					     : "WRONG (restart crash as below)");
 	print_restart_line(c->kernel_offset, c->phys_base);
+	print_dumpfile_line(s, c);
 	if (s->rep.nr_disagree)
 		fprintf(fp, "       WARNING: %d verified candidate(s) disagree: see \"kaslr -v\"\n",
 			s->rep.nr_disagree);
@@ -489,6 +575,67 @@ write_vmcoreinfo(struct kaslr_session *s, const char *outname, int rebuild)
 	free(text);
 }
 
+/* ---- "kaslr -o" ------------------------------------------------------- */
+
+/*
+ * Before anything is searched: what refuses "kaslr -o OUT" whatever the
+ * answer (a live session, an OUT that exists without -f).  @returns 1
+ * after saying why.
+ */
+static int
+dump_out_refused(const char *outname, int force)
+{
+	struct stat st;
+
+	if (ACTIVE()) {
+		error(INFO, "not writing %s: this session reads a live system, not a dump file\n", outname);
+		return 1;
+	}
+	if (!force && lstat(outname, &st) == 0) {
+		error(INFO, "%s: exists (\"kaslr -f -o %s\" replaces it)\n", outname, outname);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * -o OUT: a copy of the session's dump file that carries the vmcoreinfo
+ * -D prints (the same source policy: the dump's note, else the kernel's
+ * copy in RAM, each only if it agrees with the verified answer, else the
+ * rebuild through crash; -R: the rebuild only), so that crash, drgn and
+ * makedumpfile open it with no options.  The writer (core/dump_fix.h)
+ * writes it whole or not at all.  Called with a verified answer only.
+ */
+static void
+write_dump(struct kaslr_session *s, const char *outname, int force, int rebuild)
+{
+	struct kaslr_candidate *c = &s->rep.cand[s->rep.best];
+	struct kaslr_vmci_crash_build b = { &s->ctx, &s->vml, c };
+	struct kaslr_vmci_policy pol = {
+		.sources = rebuild ? 0 : KASLR_VMCI_SRC_NOTE | KASLR_VMCI_SRC_RAM,
+		.notes = s->dump->notes,
+		.notes_len = s->dump->notes_len,
+		.build = kaslr_vmci_crash_build,
+		.build_priv = &b,
+	};
+	struct kaslr_vmci_choice ch;
+	struct kaslr_fix_in fix;
+	char *text = NULL, msg[KASLR_ERRLEN + 256];
+
+	if (kaslr_vmci_source(&s->ctx, &s->vml, c, &pol, &text, &ch) != KASLR_OK) {
+		error(INFO, "not writing %s: %s\n", outname, ch.line);
+		return;
+	}
+	fix.vmcoreinfo = text;
+	fix.vmcoreinfo_len = strlen(text);
+	fix.phys_base = c->phys_base;
+	if (kaslr_fix_copy(pc->dumpfile, outname, force, &fix, msg, sizeof(msg)) != KASLR_OK)
+		error(INFO, "%s\n", msg);
+	else
+		fprintf(fp, "kaslr: %s (its vmcoreinfo: %s)\n", msg, ch.line);
+	free(text);
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 /*
@@ -517,7 +664,7 @@ parse_signed(const char *s, int64_t *val_ret)
 	return 0;
 }
 
-#define KASLR_FLAGS "cvrDRV"	/* the options that take no argument */
+#define KASLR_FLAGS "cvrDRVf"	/* the options that take no argument */
 
 /* "-c", "-vr", "-cD": a cluster of flags (some of them are hex digits too). */
 static int
@@ -592,15 +739,15 @@ vmlinux_mismatch(struct kaslr_session *s)
 static void
 cmd_kaslr(void)
 {
-	int c, cflag = 0, vflag = 0, rflag = 0, Dflag = 0, Rflag = 0, nops;
-	char *wfile = NULL;
+	int c, cflag = 0, vflag = 0, rflag = 0, Dflag = 0, Rflag = 0, fflag = 0, nops;
+	char *wfile = NULL, *ofile = NULL, why[KASLR_ERRLEN];
 	const char *ops[2] = { NULL, NULL };
 	unsigned methods = KASLR_METHODS_ALL;
 	struct kaslr_session *s;
 	enum kaslr_status st_;
 
 	nops = take_r_operands(ops);
-	while ((c = getopt(argcnt, args, "cvrDRw:m:V")) != EOF) {
+	while ((c = getopt(argcnt, args, "cvrDRfw:o:m:V")) != EOF) {
 		switch (c) {
 		case 'c':
 			cflag = 1;
@@ -619,6 +766,12 @@ cmd_kaslr(void)
 			break;
 		case 'w':
 			wfile = optarg;
+			break;
+		case 'o':
+			ofile = optarg;
+			break;
+		case 'f':
+			fflag = 1;
 			break;
 		case 'm': {
 			int m = kaslr_method_from_name(optarg);
@@ -645,11 +798,20 @@ cmd_kaslr(void)
 			    "start with -)\n", args[optind]);
 		return;
 	}
-	if (argerrs || args[optind] || (Rflag && !Dflag && !wfile))
+	if (argerrs || args[optind] || (Rflag && !Dflag && !wfile && !ofile) || (fflag && !ofile) ||
+	    (ofile && (rflag || cflag)))
 		cmd_usage(pc->curcmd, SYNOPSIS);
 
+	if (ofile && dump_out_refused(ofile, fflag))
+		return;
 	if (!(s = session_open()))
 		return;
+	/* Before the search: a dump that cannot be copied is refused whatever the answer. */
+	if (ofile && !dump_writable(s, why, sizeof(why))) {
+		error(INFO, "not writing %s: %s\n", ofile, why);
+		session_free(s);
+		return;
+	}
 
 	if (cflag) {
 		print_cpu_table(s);
@@ -704,26 +866,34 @@ cmd_kaslr(void)
 	if (vflag)
 		print_evidence(s);
 	if (st_ != KASLR_OK || s->rep.best < 0) {
+		/* -o writes nothing without a verified answer, and says so first. */
+		char nothing[KASLR_ERRLEN] = "";
+
+		if (ofile)
+			snprintf(nothing, sizeof(nothing), "not writing %s: ", ofile);
 		if (vflag)
 			fprintf(fp, "\n");
 		if (vmlinux_mismatch(s))
-			error(INFO, "this vmlinux (%s) does not match this dump: the banner read through "
+			error(INFO, "%sthis vmlinux (%s) does not match this dump: the banner read through "
 				    "every candidate differs from the vmlinux's; find the vmlinux whose "
 				    "\"Linux version\" line is in the dump (\"kaslr -v\" shows the "
-				    "evidence): %s\n", s->vml.osrelease, s->ctx.err);
+				    "evidence): %s\n", nothing, s->vml.osrelease, s->ctx.err);
 		else
-			error(INFO, "%s (here: kaslr -r OFFSET PHYS_BASE)\n", s->ctx.err[0] ? s->ctx.err : "no method found a verified answer");
+			error(INFO, "%s%s (here: kaslr -r OFFSET PHYS_BASE)\n", nothing,
+			      s->ctx.err[0] ? s->ctx.err : "no method found a verified answer");
 		session_free(s);
 		return;
 	}
 	if (vflag)
 		fprintf(fp, "\n");
 
-	if (Dflag || wfile) {
+	if (Dflag || wfile || ofile) {
 		if (Dflag)
 			write_vmcoreinfo(s, NULL, Rflag);
 		if (wfile)
 			write_vmcoreinfo(s, wfile, Rflag);
+		if (ofile)
+			write_dump(s, ofile, fflag, Rflag);
 		session_free(s);
 		return;
 	}
@@ -743,7 +913,7 @@ cmd_kaslr(void)
 static char *help_kaslr[] = {
 	"kaslr",
 	"recover KERNELOFFSET and phys_base, and repair the session",
-	"[-c | -v | -r [offset [phys_base]] | -D | -w file [-R]] [-m method] [-V]",
+	"[-c | -v | -r [offset [phys_base]] | -D | -w file [-R] | -o file [-f] [-R]] [-m method] [-V]",
 	"  Dumps taken from outside a guest (virsh dump --memory-only, QEMU",
 	"  dump-guest-memory, VMware, sadump) often lack the vmcoreinfo note from which",
 	"  crash learns where a KASLR kernel was loaded.  This command recovers the",
@@ -752,7 +922,8 @@ static char *help_kaslr[] = {
 	"  from the kernel's own vmcoreinfo in RAM, or by scanning memory, and accepts",
 	"  an answer only when the full linux_banner read through it equals the",
 	"  vmlinux's.  With no option it reports the answer, whether this session",
-	"  agrees with it, and the command line that opens the dump correctly.",
+	"  agrees with it, the command line that opens the dump correctly, and, when",
+	"  the dump file has no VMCOREINFO note or a wrong one, how to fix the file.",
 	" ",
 	"       -c  print the registers of every vCPU found in the dump.",
 	"       -v  also print every candidate: method, CPU, page table, values, checks.",
@@ -771,7 +942,14 @@ static char *help_kaslr[] = {
 	"           (KERNELOFFSET, phys_base, OSRELEASE, BUILD-ID), else rebuild it",
 	"           from the vmlinux's debug information, and say which and why on a",
 	"           line of their own.  -w replaces the file whole or not at all.",
-	"       -R  with -D or -w: always rebuild it from the debug information.",
+	"  -o file  write a copy of the dump file that carries that vmcoreinfo in its",
+	"           VMCOREINFO note (replacing a wrong one), so that crash, drgn and",
+	"           makedumpfile open the copy with no options.  ELF and",
+	"           kdump-compressed dumps (a flattened one is written reassembled);",
+	"           the copy is written whole or not at all, and only for a verified",
+	"           answer.  An existing file is refused.",
+	"       -f  with -o: replace an existing file.",
+	"       -R  with -D, -w or -o: always rebuild it from the debug information.",
 	"-m method  use only one method: pagetable, idt, vmcoreinfo, elfcorehdr, scan,",
 	"           ptscan.",
 	"       -V  print the version of kaslr.so.",
@@ -794,6 +972,10 @@ static char *help_kaslr[] = {
 	"                    this session)",
 	"           RESTART: crash --kaslr=0xfa00000 --machdep phys_base=0xfffffffff8800000",
 	"                    vmlinux-6.12.118+deb13-cloud-amd64 idle.elf",
+	"          DUMPFILE: no VMCOREINFO note: \"kaslr -o FILE\" writes a copy that",
+	"                    crash, drgn and makedumpfile open with no options",
+	"                    (kaslr-find --in-place vmlinux-6.12.118+deb13-cloud-amd64",
+	"                    idle.elf changes the dump itself)",
 	" ",
 	"  Repair the session in place.  crash 8.0.2 cannot initialise a 6.4+ kernel",
 	"  as a full session, so this one stays minimal, now with the right values:",
@@ -827,5 +1009,22 @@ static char *help_kaslr[] = {
 	"  drgn --vmcoreinfo:",
 	" ",
 	"    crash> kaslr -w vmcoreinfo.txt",
+	"    vmcoreinfo.txt: vmcoreinfo: the kernel's own copy in RAM at physical",
+	"    18cb000 (no VMCOREINFO note in the dump)",
+	" ",
+	"  Write a copy of the dump file that carries it, which opens with no",
+	"  options (in crash 8.0.6 and later: crash 8.0.2 does not place a 6.10+",
+	"  kernel from its note either):",
+	" ",
+	"    crash> kaslr -o idle-fixed.elf",
+	"    kaslr: wrote idle-fixed.elf: ELF core, a VMCOREINFO note (3262 bytes of",
+	"    text) added (its vmcoreinfo: the kernel's own copy in RAM at physical",
+	"    18cb000 (no VMCOREINFO note in the dump))",
+	"    crash> kaslr -o idle-fixed.elf",
+	"    kaslr: idle-fixed.elf: exists (\"kaslr -f -o idle-fixed.elf\" replaces it)",
+	"    crash> exit",
+	"    $ crash vmlinux-6.12.118+deb13-cloud-amd64 idle-fixed.elf",
+	"    crash> sym _stext",
+	"    ffffffff90a00000 (T) _stext",
 	NULL
 };

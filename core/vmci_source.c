@@ -35,12 +35,12 @@ agrees(const char *text, const struct kaslr_vmlinux *vml, const struct kaslr_can
 
 /* Source 1: the dump's own note. */
 static char *
-from_note(const struct kaslr_vmci_policy *pol, const struct kaslr_vmlinux *vml,
+from_note(const void *notes, size_t notes_len, const struct kaslr_vmlinux *vml,
 	  const struct kaslr_candidate *cand, struct kaslr_vmci_passed *p)
 {
 	char *text = NULL;
 
-	switch (kaslr_vmci_from_notes(pol->notes, pol->notes_len, &text)) {
+	switch (kaslr_vmci_from_notes(notes, notes_len, &text)) {
 	case KASLR_OK:
 		break;
 	case KASLR_NODATA:
@@ -159,7 +159,8 @@ kaslr_vmci_source(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, const 
 
 	memset(ch, 0, sizeof(*ch));
 	*text_ret = NULL;
-	if ((pol->sources & KASLR_VMCI_SRC_NOTE) && (*text_ret = from_note(pol, vml, cand, &ch->note))) {
+	if ((pol->sources & KASLR_VMCI_SRC_NOTE) &&
+	    (*text_ret = from_note(pol->notes, pol->notes_len, vml, cand, &ch->note))) {
 		ch->from = KASLR_VMCI_FROM_NOTE;
 		kaslr_str_copy(ch->line, sizeof(ch->line), "the dump's own VMCOREINFO note");
 		return KASLR_OK;
@@ -190,4 +191,17 @@ kaslr_vmci_source(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml, const 
 	/* Cut to the line's size as a whole, never a reason on its own. */
 	kaslr_buf_append(ch->line, sizeof(ch->line), "%s (%s)%s%s", what, reasons, note[0] ? "; " : "", note);
 	return KASLR_OK;
+}
+
+int
+kaslr_vmci_note_check(const void *notes, size_t notes_len, const struct kaslr_vmlinux *vml,
+		      const struct kaslr_candidate *cand, struct kaslr_vmci_passed *p)
+{
+	char *text;
+
+	memset(p, 0, sizeof(*p));
+	if (!(text = from_note(notes, notes_len, vml, cand, p)))
+		return 0;
+	free(text);
+	return 1;
 }

@@ -102,4 +102,20 @@ enum kaslr_status kaslr_vmci_source(struct kaslr_ctx *ctx, const struct kaslr_vm
 				    const struct kaslr_candidate *cand, const struct kaslr_vmci_policy *pol,
 				    char **text_ret, struct kaslr_vmci_choice *ch);
 
+/**
+ * kaslr_vmci_note_check - may the dump's own note be passed on?
+ * @notes, @notes_len: the dump's note segment or note area (NULL, 0: none)
+ * @vml:  the vmlinux (OSRELEASE, BUILD-ID)
+ * @cand: the verified answer
+ * @p:    on 0, why not: ABSENT, UNREADABLE, or DISAGREES with how in
+ *        @p->detail (the test kaslr_vmci_source makes of its first source)
+ *
+ * For the shells' advice to fix the file: a dump whose note is missing or
+ * wrong stays wrong for every tool that reads it.
+ *
+ * @returns 1 when the note agrees with @cand, else 0.
+ */
+int kaslr_vmci_note_check(const void *notes, size_t notes_len, const struct kaslr_vmlinux *vml,
+			  const struct kaslr_candidate *cand, struct kaslr_vmci_passed *p);
+
 #endif /* KASLR_CORE_VMCI_SOURCE_H */

@@ -23,10 +23,23 @@ kernel of the lab (bookworm 6.1, trixie 6.12), against truth.env:
   full        a full session started wrong refuses "kaslr -r" and prints a RESTART
               line; that line, run, opens the dump right (sym _stext, sys)
   wrong-note  a vmci dump whose VMCOREINFO note says another KERNELOFFSET: "kaslr -D"
-              does not pass that note on, says why, and prints the true values
+              does not pass that note on, says why, and prints the true values;
+              "kaslr" names the note's wrong value on its DUMPFILE line
   wrong-ram   a dump whose in-RAM vmcoreinfo copies say another KERNELOFFSET: the
               answer is still the truth, and neither "kaslr -D" nor kaslr-find
               --vmcoreinfo emits those copies as the kernel's own
+  dump-out    "kaslr -o OUT" in a --minimal session (started wrong) of the register-less
+              panic-nonotes.elf and of panic.kdump writes a copy that crash opens with
+              no --kaslr/--machdep (--minimal only where crash cannot initialise the
+              kernel): "sym _text" is truth's TEXT_GUEST, and "kaslr" there has no
+              DUMPFILE line; the copy's own vmcoreinfo (ELF note, kdump vmcoreinfo
+              area and sub-header phys_base) holds the truth's values.  "kaslr" on the original names "kaslr -o FILE" on its
+              DUMPFILE line; an OUT that exists is refused without -f (and left as
+              it was), replaced with it; an answer that did not verify ("-m pagetable"
+              on a dump without registers) writes nothing.  Where the system's crash
+              cannot place even the kernel's own noted dump of the vmci boot (crash
+              8.0.2 does not know a 6.10+ kernel is KASLR), the lab's crash NEWEST_CRASH
+              opens the copy.
 
 KASLR_CHECKS_ONLY=regex selects cases by name for runs by hand (that run then
 fails its count).  Sessions start --minimal from e2e.wrong_start() (survived by construction on any
@@ -287,7 +300,7 @@ def check_wrong_note(t_vmci, d_vmci):
         if n != 1:
             report(False, name, "%s has no VMCOREINFO note with the true %s" % (src, key))
             continue
-        s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["kaslr -D"])
+        s = Session(t["VMLINUX"], dump, ["--minimal"] + wrong_start(t), ["kaslr -D", "kaslr"])
         if session_ok(name, s):
             text = s.get(0)
             got = (vmcoreinfo_value(text, "KERNELOFFSET"), vmcoreinfo_value(text, "NUMBER(phys_base)"))
@@ -295,6 +308,10 @@ def check_wrong_note(t_vmci, d_vmci):
                    "the dump's VMCOREINFO note is not this kernel's: " + shown % bad in s.stderr, name,
                    "KERNELOFFSET, phys_base %s, want (%x, %d); source %r" % (
                        got, t["ko"], t["pb"], " ".join(l for l in s.stderr.splitlines() if "vmcoreinfo:" in l)[:300]))
+            fix = [l for l in s.get(1).splitlines() if "DUMPFILE:" in l]
+            report(len(fix) == 1 and ("its VMCOREINFO note is not this kernel's (" + shown % bad) in fix[0] and
+                   '"kaslr -o FILE"' in fix[0], name + "/dumpfile-line",
+                   "want one DUMPFILE line naming the note's %s: %r" % (key, s.get(1).strip()[-400:]))
         os.unlink(dump)
 
 
@@ -355,6 +372,161 @@ def check_wrong_ram(d, t):
             os.unlink(f)
 
 
+# The lab's crash that knows every lab kernel is KASLR (tests/lab/crash-versions.sh).
+NEWEST_CRASH = "9.0.2"
+_newest = []
+
+
+def newest_crash():
+    """Path of the lab's NEWEST_CRASH (fetched and cached by crash-versions.sh), or None after a FAIL."""
+    if not _newest:
+        p = subprocess.run(["bash", "tests/lab/crash-versions.sh", NEWEST_CRASH], cwd=e2e.ROOT,
+                           capture_output=True, text=True, errors="replace")
+        words = p.stdout.split()
+        if p.returncode != 0 or len(words) < 2 or words[0] != NEWEST_CRASH:
+            report(False, "checks/dump-out/crash-%s" % NEWEST_CRASH, e2e.tail(p.stderr + p.stdout))
+            _newest.append(None)
+        else:
+            _newest.append(words[1])
+    return _newest[0]
+
+
+def sym_text(text):
+    """The address of "sym _text" output, or None."""
+    m = re.search(r"^([0-9a-f]+) \(\w\) _text\b", text, re.M)
+    return int(m.group(1), 16) if m else None
+
+
+def open_plain(t, dump, orig, crash=None, kaslr=True):
+    """@dump in @crash with no --kaslr/--machdep: a full session where that crash can initialise
+    this kernel (e2e.full_session, asked on the original @orig), else --minimal.  In the system's
+    crash (@crash None) the module is loaded and "kaslr" runs too, unless @kaslr is false."""
+    opts = [] if e2e.full_session(t, orig, crash=crash)[0] else ["--minimal"]
+    if crash or not kaslr:
+        return Session(t["VMLINUX"], dump, opts, ["sym _text"], extend=False, crash=crash)
+    return Session(t["VMLINUX"], dump, opts, ["sym _text", "kaslr"])
+
+
+def written_vmcoreinfo(path):
+    """({KEY: value}, kdump sub-header phys_base or None) of a written copy: the VMCOREINFO note
+    of an ELF core, the vmcoreinfo area of a kdump-compressed file (what makedumpfile and drgn
+    read; crash places the kernel by SYMBOL(_stext), so a wrong KERNELOFFSET alone would not show
+    in "sym _text"); ({}, None) when it has none."""
+    with open(path, "rb") as f:
+        head = f.read(464)
+        if head[:4] == b"\x7fELF":
+            text = elfnotes.vmcoreinfo_text(path)
+            return (elfnotes.parse_vmcoreinfo(text) if text else {}), None
+        if head[:8] != b"KDUMP   " or len(head) < 464:
+            return {}, None
+        block, = struct.unpack_from("<i", head, 428)
+        f.seek(block)
+        sub = f.read(64)
+        phys_base, = struct.unpack_from("<q", sub, 0)
+        off, size = struct.unpack_from("<QQ", sub, 32)
+        if not off or not size:
+            return {}, phys_base
+        f.seek(off)
+        return elfnotes.parse_vmcoreinfo(f.read(size).decode("latin-1")), phys_base
+
+
+def check_written(name, t, path):
+    vmci, sub_pb = written_vmcoreinfo(path)
+    got = (vmci.get("OSRELEASE"), vmci.get("KERNELOFFSET"), vmci.get("NUMBER(phys_base)"))
+    want = (t["RELEASE"], "%x" % t["ko"], "%d" % t["pb"])
+    report(got == want and sub_pb in (None, t["pb"]), name + "/note",
+           "OSRELEASE, KERNELOFFSET, NUMBER(phys_base) %s, want %s; kdump sub-header phys_base %s" % (
+               got, want, sub_pb))
+
+
+def check_opened(name, t, s, crash):
+    want = int(t["TEXT_GUEST"], 16)
+    got = sym_text(s.get(0))
+    report(s.clean and got == want, name + "/sym-text", "crash %s: sym _text %s, want %x: %s" % (
+        crash or "(system)", "%x" % got if got else None, want, s.get(0).strip()[:200] or s.why()))
+    if not crash and s.clean:
+        sl = e2e.session_line(s.get(1))
+        report(e2e.parse_result(s.get(1)) == (t["ko"], t["pb"]) and sl and sl[2] == "consistent" and
+               "DUMPFILE:" not in s.get(1), name + "/kaslr",
+               "want the truth, a consistent session and no DUMPFILE line: %r" % s.get(1).strip()[-400:])
+
+
+def check_dump_out(d, t, d_vmci):
+    """kaslr -o on a register-less ELF dump and a kdump-compressed one, then the copies opened plainly."""
+    kv = t["RELEASE"]
+    name = "checks/dump-out/%s" % kv
+    count("dump-out")
+    out_elf = os.path.join(WORK, "dump-out-%s.elf" % kv)
+    out_kd = os.path.join(WORK, "dump-out-%s.kdump" % kv)
+    out_none = os.path.join(WORK, "dump-out-%s.none" % kv)
+    for f in (out_elf, out_kd, out_none):
+        if os.path.exists(f):
+            os.unlink(f)
+    keep = "not a dump: kaslr -o must leave this file alone\n"
+    with open(out_kd, "w") as f:
+        f.write(keep)
+    try:
+        # The register-less ELF dump: the DUMPFILE line, nothing written without a verified answer, the copy.
+        elf = os.path.join(d, "panic-nonotes.elf")
+        a = Session(t["VMLINUX"], elf, ["--minimal"] + wrong_start(t),
+                    ["kaslr", "kaslr -m pagetable -o " + out_none, "kaslr -o " + out_elf])
+        # The kdump-compressed dump: an OUT that exists is refused and kept, -f replaces it.
+        kd = os.path.join(d, "panic.kdump")
+        b = Session(t["VMLINUX"], kd, ["--minimal"] + wrong_start(t),
+                    ["kaslr -o " + out_kd, "!cat " + out_kd, "kaslr -f -o " + out_kd])
+        if session_ok(name + "/elf", a):
+            fix = [l for l in a.get(0).splitlines() if "DUMPFILE:" in l]
+            report(e2e.parse_result(a.get(0)) == (t["ko"], t["pb"]) and len(fix) == 1 and
+                   "no VMCOREINFO note" in fix[0] and '"kaslr -o FILE"' in fix[0] and
+                   "kaslr-find --in-place" in fix[0], name + "/dumpfile-line",
+                   "want the truth and one DUMPFILE line naming kaslr -o: %r" % a.get(0).strip()[-400:])
+            line = one_line(a.get(1))
+            report(line and line.startswith("kaslr: not writing %s: " % out_none) and not os.path.exists(out_none),
+                   name + "/unverified", "want one 'not writing' line and no file: %r, exists %s" % (
+                       a.get(1).strip()[:300], os.path.exists(out_none)))
+            line = one_line(a.get(2))
+            report(line and line.startswith("kaslr: wrote %s: ELF core" % out_elf) and "(its vmcoreinfo: " in line
+                   and os.path.exists(out_elf), name + "/elf-written", a.get(2).strip()[:300])
+        if session_ok(name + "/kdump", b):
+            line = one_line(b.get(0))
+            report(line and line.startswith("kaslr: %s: exists" % out_kd) and
+                   '"kaslr -f -o %s"' % out_kd in line and
+                   b.get(1).strip() == keep.strip(), name + "/exists-refused",
+                   "want one 'exists' line and the file unchanged: %r, then %r" % (b.get(0).strip()[:300],
+                                                                                  b.get(1)[:100]))
+            line = one_line(b.get(2))
+            report(line and line.startswith("kaslr: wrote %s: kdump-compressed" % out_kd) and
+                   "(its vmcoreinfo: " in line, name + "/force", b.get(2).strip()[:300])
+        # The copies, opened plainly: the system's crash, or where it cannot place even the kernel's
+        # own noted dump (the vmci boot), the lab's newest.
+        crash = None
+        for out, orig, what in ((out_elf, elf, "elf"), (out_kd, kd, "kdump")):
+            if not os.path.exists(out) or open(out, "rb").read(len(keep)) == keep.encode():
+                report(False, "%s/%s-opened" % (name, what), "no copy was written")
+                continue
+            check_written("%s/%s-written" % (name, what), t, out)
+            s = open_plain(t, out, orig, crash)
+            if crash is None and sym_text(s.get(0)) != int(t["TEXT_GUEST"], 16):
+                tv = read_truth(d_vmci)
+                ref = open_plain(tv, os.path.join(d_vmci, "idle.elf"), os.path.join(d_vmci, "idle.elf"), kaslr=False)
+                if sym_text(ref.get(0)) == int(tv["TEXT_GUEST"], 16):
+                    report(False, "%s/%s-opened" % (name, what), "the system's crash places the kernel's own "
+                           "noted dump (%s) but not the copy: %s" % (ref.argv[-1], s.get(0).strip()[:200] or s.why()))
+                    continue
+                crash = newest_crash()
+                if not crash:
+                    continue
+                info("%s: the system's crash cannot place even the kernel's own noted dump %s (%s): the copies "
+                     "are opened in crash %s" % (name, ref.argv[-1], ref.get(0).strip()[:100] or ref.why(),
+                                                 NEWEST_CRASH))
+                s = open_plain(t, out, orig, crash)
+            check_opened("%s/%s-opened" % (name, what), t, s, crash)
+    finally:
+        for f in (out_elf, out_kd, out_none):
+            if os.path.exists(f):
+                os.unlink(f)
+
+
 def main():
     try:
         dirs = e2e.boot_dirs()
@@ -379,7 +551,15 @@ def main():
     for d in by_boot.get("vmci", []):
         if only.search("wrong-note"):
             check_wrong_note(read_truth(d), d)
-    for case in ("split", "split-renamed", "operands", "full", "wrong-ram", "5level", "wrong-note"):
+    vmci = {read_truth(d)["KVER"]: d for d in by_boot.get("vmci", [])}
+    for d in by_boot.get("novmci", []):
+        t = read_truth(d)
+        if only.search("dump-out"):
+            if t["KVER"] in vmci:
+                check_dump_out(d, t, vmci[t["KVER"]])
+            else:
+                report(False, "checks/dump-out/%s" % t["RELEASE"], "no vmci boot of %s" % t["KVER"])
+    for case in ("split", "split-renamed", "operands", "full", "wrong-ram", "5level", "wrong-note", "dump-out"):
         report(kernels > 0 and ran.get(case, 0) == kernels, "checks/count/%s" % case,
                "ran %d, the lab has %d kernels" % (ran.get(case, 0), kernels))
     shutil.rmtree(os.path.join(WORK, "tmp"), ignore_errors=True)

@@ -218,11 +218,48 @@ out:
 	return ret;
 }
 
+/* The note on its own: agrees, missing, of other values, cut short. */
+static int t_note_check(uint64_t *rnd, char *why, size_t whylen)
+{
+	struct kaslr_vmci_passed p;
+	struct kaslr_candidate c;
+	struct fx f;
+	unsigned char *seg = NULL;
+	char *good = NULL, *bad = NULL;
+	size_t seglen;
+	int ret = 0;
+
+	fx_build(&f, rnd, 4, 1, SYNTH_2M);
+	truth(&f, &c);
+	good = synth_vmci_text(&f.k, f.k.offset, f.k.phys_base);
+	bad = synth_vmci_text(&f.k, f.k.offset + SYNTH_2M, f.k.phys_base - SYNTH_2M);
+
+	seg = note_segment(good, &seglen);
+	FAIL_IF(kaslr_vmci_note_check(seg, seglen, &f.k.vml, &c, &p) != 1 || p.why != KASLR_VMCI_NOT_TRIED,
+		"good note: %d %s", p.why, p.detail);
+	/* A note segment cut inside the note's header (core/notes.h: corrupt). */
+	FAIL_IF(kaslr_vmci_note_check(seg, 8, &f.k.vml, &c, &p) != 0 || p.why != KASLR_VMCI_UNREADABLE,
+		"cut note: %d", p.why);
+	free(seg);
+	seg = note_segment(bad, &seglen);
+	FAIL_IF(kaslr_vmci_note_check(seg, seglen, &f.k.vml, &c, &p) != 0 || p.why != KASLR_VMCI_DISAGREES ||
+		!strstr(p.detail, "KERNELOFFSET"), "bad note: %d %s", p.why, p.detail);
+	FAIL_IF(kaslr_vmci_note_check(NULL, 0, &f.k.vml, &c, &p) != 0 || p.why != KASLR_VMCI_ABSENT,
+		"no note: %d", p.why);
+out:
+	free(seg);
+	free(good);
+	free(bad);
+	fx_free(&f);
+	return ret;
+}
+
 int main(void)
 {
 	uint64_t rnd = synth_seed("test_vmci_source");
 
 	unit_run("vmci-source-order", t_order, &rnd);
 	unit_run("vmci-source-copies", t_copies, &rnd);
+	unit_run("vmci-source-note-check", t_note_check, &rnd);
 	TAP_EXIT();
 }

@@ -629,6 +629,8 @@ write_dump(struct kaslr_session *s, const char *outname, int force, int rebuild)
 	fix.vmcoreinfo = text;
 	fix.vmcoreinfo_len = strlen(text);
 	fix.phys_base = c->phys_base;
+	fix.banner = s->vml.banner;
+	fix.banner_len = s->vml.banner_len;
 	if (kaslr_fix_copy(pc->dumpfile, outname, force, &fix, msg, sizeof(msg)) != KASLR_OK)
 		error(INFO, "%s\n", msg);
 	else

@@ -717,6 +717,8 @@ fix_dump(struct run *r, const char *out, int force, int verbose)
 	fix.vmcoreinfo = text;
 	fix.vmcoreinfo_len = strlen(text);
 	fix.phys_base = b->phys_base;
+	fix.banner = r->vml.banner;
+	fix.banner_len = r->vml.banner_len;
 	t0 = now();
 	st = out ? kaslr_fix_copy(r->dump_arg, out, force, &fix, msg, sizeof(msg))
 		 : kaslr_fix_in_place(r->dump_arg, &fix, msg, sizeof(msg));

@@ -58,6 +58,12 @@
 /* disk_dump_header / kdump_sub_header (makedumpfile's diskdump_mod.h), 64-bit. */
 #define KDUMP_SIG	"KDUMP   "
 #define DDH_VERSION	8
+#define DDH_UTSNAME	12	/* struct new_utsname: 6 fields of 65 bytes */
+#define UTS_FIELD	65
+#define UTS_LEN		(6 * UTS_FIELD)
+#define UTS_SYSNAME	0
+#define UTS_RELEASE	2
+#define UTS_VERSION	3
 #define DDH_BLOCK_SIZE	428
 #define DDH_SUB_HDR_SIZE 432
 #define DDH_SIZE	464
@@ -96,6 +102,7 @@ struct fixfile {
 	uint32_t block_size;
 	uint64_t sub_off;
 	unsigned char sub[KSH_FIX_LEN];
+	unsigned char uts[UTS_LEN];	/* the header's utsname */
 	/* the existing notes */
 	unsigned char *notes;
 	size_t notes_len;
@@ -276,6 +283,7 @@ parse_kdump(struct fixfile *f, char *msg, size_t msglen)
 		return KASLR_CORRUPT;
 	}
 	version = (int32_t)kaslr_le32(h + DDH_VERSION);
+	memcpy(f->uts, h + DDH_UTSNAME, UTS_LEN);
 	f->block_size = kaslr_le32(h + DDH_BLOCK_SIZE);
 	sub_blocks = kaslr_le32(h + DDH_SUB_HDR_SIZE);
 	if (f->block_size < DDH_SIZE || f->block_size > (1u << 20) || (f->block_size & (f->block_size - 1))) {
@@ -674,6 +682,57 @@ out:
 	return st;
 }
 
+/*
+ * The header's utsname with what QEMU leaves empty filled in from the
+ * verified banner, as makedumpfile fills it from the kernel's init_uts_ns:
+ * sysname "Linux", release and version ("Linux version RELEASE (...) ...
+ * VERSION\n").  libkdumpfile takes the architecture from utsname.machine
+ * only when sysname is "Linux" and release, version and machine are set
+ * (uts_looks_sane), so drgn 0.3.0 does not open QEMU's kdump files without
+ * this.  A field the dump already has is kept.  @returns 1 when @uts
+ * differs from the header's.
+ */
+static int
+kdump_uts_new(const struct fixfile *f, const struct kaslr_fix_in *fix, unsigned char *uts)
+{
+	static const char prefix[] = "Linux version ";
+	const char *b = fix->banner, *rel, *rel_end, *ver, *end;
+	char field[UTS_FIELD];
+	size_t n;
+
+	memcpy(uts, f->uts, UTS_LEN);
+	if (!b || fix->banner_len <= sizeof(prefix) || memcmp(b, prefix, sizeof(prefix) - 1))
+		return 0;
+	end = b + fix->banner_len;
+	rel = b + sizeof(prefix) - 1;
+	rel_end = memchr(rel, ' ', (size_t)(end - rel));
+	// UTS_VERSION follows the compiler's closing parenthesis: ") #1 SMP ...".
+	for (ver = rel_end; ver && ver + 2 < end && !(ver[0] == ')' && ver[1] == ' ' && ver[2] == '#'); ver++)
+		;
+	if (!rel_end || !ver || ver + 2 >= end)
+		return 0;
+	ver += 2;
+	while (end > ver && (end[-1] == '\n' || end[-1] == '\0'))
+		end--;
+	if ((size_t)(rel_end - rel) >= UTS_FIELD || (size_t)(end - ver) >= UTS_FIELD)
+		return 0;
+	if (!uts[UTS_SYSNAME * UTS_FIELD])
+		memcpy(uts + UTS_SYSNAME * UTS_FIELD, "Linux", 6);
+	if (!uts[UTS_RELEASE * UTS_FIELD]) {
+		n = (size_t)(rel_end - rel);
+		memset(field, 0, sizeof(field));
+		memcpy(field, rel, n);
+		memcpy(uts + UTS_RELEASE * UTS_FIELD, field, UTS_FIELD);
+	}
+	if (!uts[UTS_VERSION * UTS_FIELD]) {
+		n = (size_t)(end - ver);
+		memset(field, 0, sizeof(field));
+		memcpy(field, ver, n);
+		memcpy(uts + UTS_VERSION * UTS_FIELD, field, UTS_FIELD);
+	}
+	return memcmp(uts, f->uts, UTS_LEN) != 0;
+}
+
 /* New sub-header bytes [0, 64): phys_base, the vmcoreinfo area, the note area. */
 static void
 kdump_sub_new(const struct fixfile *f, const struct kaslr_fix_in *fix, uint64_t notes_at, size_t notes_len,
@@ -691,23 +750,26 @@ static enum kaslr_status
 copy_kdump(struct fixfile *f, const struct kaslr_fix_in *fix, int out, char *what, size_t whatlen, char *msg,
 	   size_t msglen)
 {
-	unsigned char *notes, sub[KSH_FIX_LEN];
+	unsigned char *notes, sub[KSH_FIX_LEN], uts[UTS_LEN];
 	size_t notes_len, desc_off;
 	uint64_t at = round_up(f->size, 8);
-	int replaced;
+	int replaced, uts_changed;
 	enum kaslr_status st = KASLR_CORRUPT;
 
 	if (!(notes = notes_build(f, fix, &notes_len, &desc_off, &replaced, msg, msglen)))
 		return KASLR_NOMEM;
 	kdump_sub_new(f, fix, at, notes_len, desc_off, sub);
+	uts_changed = kdump_uts_new(f, fix, uts);
 	if (ftruncate(out, (off_t)(at + notes_len)) < 0 || copy_data(&f->src, 0, f->size, out, 0) < 0 ||
-	    pwrite_all(out, notes, notes_len, at) < 0 || pwrite_all(out, sub, sizeof(sub), f->sub_off) < 0) {
+	    pwrite_all(out, notes, notes_len, at) < 0 || pwrite_all(out, sub, sizeof(sub), f->sub_off) < 0 ||
+	    (uts_changed && pwrite_all(out, uts, UTS_LEN, DDH_UTSNAME) < 0)) {
 		io_err(msg, msglen, "the copy", "write");
 		goto out;
 	}
 	kaslr_errf(what, whatlen, "kdump-compressed%s, %s VMCOREINFO note (%zu bytes of text)%s, note area at "
-		   "the end", f->src.recs ? " (reassembled from the flattened stream)" : "",
-		   replaced ? "the dump's" : "a", fix->vmcoreinfo_len, replaced ? " replaced" : " added");
+		   "the end%s", f->src.recs ? " (reassembled from the flattened stream)" : "",
+		   replaced ? "the dump's" : "a", fix->vmcoreinfo_len, replaced ? " replaced" : " added",
+		   uts_changed ? ", utsname filled in" : "");
 	st = KASLR_OK;
 out:
 	free(notes);
@@ -1199,31 +1261,37 @@ static enum kaslr_status
 in_place_kdump(struct fixfile *f, const struct kaslr_fix_in *fix, struct record *r, char *what, size_t whatlen,
 	       char *msg, size_t msglen)
 {
-	unsigned char *notes, sub[KSH_FIX_LEN];
+	unsigned char *notes, sub[KSH_FIX_LEN], uts[UTS_LEN];
 	size_t notes_len, desc_off;
 	uint64_t at = round_up(f->size, 8);
-	int replaced, fd = f->src.fd;
+	int replaced, fd = f->src.fd, uts_changed = kdump_uts_new(f, fix, uts);
 	enum kaslr_status st = KASLR_OK;
 
 	if (!(notes = notes_build(f, fix, &notes_len, &desc_off, &replaced, msg, msglen)))
 		return KASLR_NOMEM;
 	r->at = round_up(at + notes_len, 8);
-	if (rec_save(r, f->sub_off, f->sub, KSH_FIX_LEN) < 0) {
+	/* Undone in this order: the sub-header (the dump opens as before), then the utsname. */
+	if (rec_save(r, f->sub_off, f->sub, KSH_FIX_LEN) < 0 ||
+	    (uts_changed && rec_save(r, DDH_UTSNAME, f->uts, UTS_LEN) < 0)) {
 		kaslr_errf(msg, msglen, "out of memory");
 		free(notes);
 		return KASLR_NOMEM;
 	}
 	kdump_sub_new(f, fix, at, notes_len, desc_off, sub);
-	/* 1. The note area and the record at the end; 2. the sub-header, one write. */
+	/*
+	 * 1. The note area and the record at the end; 2. the utsname (a dump
+	 * that opens as before, with a name); 3. the sub-header, one write.
+	 */
 	if (pwrite_all(fd, notes, notes_len, at) < 0 || rec_write(r, fd, f->size, FIX_KDUMP) < 0 || fsync(fd) < 0) {
 		st = io_err(msg, msglen, f->path, "write");
 		cut_back(fd, f->size);
-	} else if (pwrite_all(fd, sub, sizeof(sub), f->sub_off) < 0 || fsync(fd) < 0)
+	} else if ((uts_changed && (pwrite_all(fd, uts, UTS_LEN, DDH_UTSNAME) < 0 || fdatasync(fd) < 0)) ||
+		   pwrite_all(fd, sub, sizeof(sub), f->sub_off) < 0 || fsync(fd) < 0)
 		st = io_err(msg, msglen, f->path, "write");
 	else
 		kaslr_errf(what, whatlen, "kdump-compressed, %s VMCOREINFO note (%zu bytes of text)%s, note area "
-			   "at the end", replaced ? "the dump's" : "a", fix->vmcoreinfo_len,
-			   replaced ? " replaced" : " added");
+			   "at the end%s", replaced ? "the dump's" : "a", fix->vmcoreinfo_len,
+			   replaced ? " replaced" : " added", uts_changed ? ", utsname filled in" : "");
 	free(notes);
 	return st;
 }

@@ -29,7 +29,8 @@
  * kdump-compressed files.  The note area and the vmcoreinfo area are
  * appended at the end and the sub-header points to them (header version 4
  * and later), with its phys_base set to the verified one (QEMU 7.2 writes
- * a wrong one there).  A flattened input is written out reassembled.
+ * a wrong one there) and the header's utsname filled in where QEMU left
+ * it empty (libkdumpfile, and so drgn, needs sysname, release, version).  A flattened input is written out reassembled.
  *
  * Every existing note is kept but VMCOREINFO notes, which are replaced.
  *
@@ -57,6 +58,12 @@ struct kaslr_fix_in {
 	const char *vmcoreinfo;		/* the verified text, "KEY=VALUE\n" lines */
 	size_t vmcoreinfo_len;
 	int64_t phys_base;		/* the verified phys_base (kdump sub-header) */
+	/*
+	 * The verified linux_banner (kdump: the header's empty utsname fields
+	 * are filled from it, as makedumpfile fills them), or NULL.
+	 */
+	const char *banner;
+	size_t banner_len;
 };
 
 /**

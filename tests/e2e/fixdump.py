@@ -98,7 +98,10 @@ PLAN = {
     "sid": {s: ("9.0.2",) for s in SHAPES},
 }
 DEFAULT_PLAN = {s: ("9.0.2",) for s in SHAPES}  # a suite added to the lab later
-DRGN_SHAPES = ("panic.elf", "panic-nonotes.elf")
+# panic.kdump: QEMU's kdump file, which drgn (libkdumpfile) opens only once its header's
+# utsname is filled in (sysname, release, version: QEMU writes only the machine).
+DRGN_SHAPES = ("panic.elf", "panic-nonotes.elf", "panic.kdump")
+UTSNAME = 12        # disk_dump_header.utsname: 6 fields of 65 bytes
 MAKEDUMPFILE_SHAPE = "panic.elf"
 # The boot and kernel of the cases on one dump (2, 5, 6, 7): crash 8.0.2's.
 ONE_SUITE = "bookworm"
@@ -248,13 +251,15 @@ def elf_memory(path):
 
 def kdump_pages(path, size):
     """A kdump file's headers, bitmaps, page descriptors and pages: the sha1 of its first
-    @size bytes (the size it had) with the sub-header's first 64 bytes (the only bytes
-    --in-place rewrites there) left out."""
+    @size bytes (the size it had) with the header's utsname (filled in where QEMU left it
+    empty) and the sub-header's first 64 bytes (the only bytes --in-place rewrites there)
+    left out."""
     bs, _ = kdump_sub(path)
     h = hashlib.sha1()
     fd = os.open(path, os.O_RDONLY)
     try:
-        feed(h, fd, 0, bs)
+        feed(h, fd, 0, UTSNAME)
+        feed(h, fd, UTSNAME + 6 * 65, bs)
         feed(h, fd, bs + 64, size)
     finally:
         os.close(fd)
@@ -369,7 +374,9 @@ def job_fix(env, suite, d, shape):
         for ver in PLAN.get(suite, DEFAULT_PLAN)[shape]:
             crash_checks(res, name, ver, env["crash"][ver], t, out, regs, orig)
         if shape in DRGN_SHAPES:
-            drgn_checks(res, name, env["drgn"], t, out, orig, env["tmp"])
+            # The reference bytes come from an ELF dump of the same paused guest.
+            ref = orig if kind == "elf" else os.path.join(d, shape.replace(".kdump", ".elf"))
+            drgn_checks(res, name, env["drgn"], t, out, ref, env["tmp"])
         if shape == MAKEDUMPFILE_SHAPE:
             kd = os.path.join(tmp, "makedumpfile.kdump")
             rc, mout, merr = run(["makedumpfile", "-d", "31", "-c", out, kd])

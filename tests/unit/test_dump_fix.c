@@ -295,10 +295,16 @@ out:
 	return ret;
 }
 
+static const char banner[] = "Linux version 6.1.0-test (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+			     "12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC "
+			     "Debian 6.1.192-3 (2026-11-26)\n";
+
 static const struct kaslr_fix_in fix_in = {
 	.vmcoreinfo = vmci_text,
 	.vmcoreinfo_len = sizeof(vmci_text) - 1,
 	.phys_base = 27262976,
+	.banner = banner,
+	.banner_len = sizeof(banner) - 1,
 };
 
 static int t_elf_copy(uint64_t *rnd, char *why, size_t whylen)
@@ -431,6 +437,9 @@ static int t_kdump(uint64_t *rnd, char *why, size_t whylen)
 		f[i] = (unsigned char)synth_rand(rnd);
 	memcpy(f, "KDUMP   ", 8);
 	put32(f + 8, 6);		/* header_version */
+	memcpy(f + 12 + 4 * 65, "x86_64", 6);	/* utsname.machine: all QEMU fills in */
+	if (synth_rand(rnd) & 1)
+		memcpy(f + 12 + 2 * 65, "kept", 5);	/* a release the dump has is kept */
 	put32(f + 428, KBLK);		/* block_size */
 	put32(f + 432, 1);		/* sub_hdr_size */
 	put64(f + KBLK, 0x1000000);	/* phys_base, wrong */
@@ -444,8 +453,15 @@ static int t_kdump(uint64_t *rnd, char *why, size_t whylen)
 	else
 		FAIL_IF(kaslr_fix_copy(path, out, 0, &fix_in, msg, sizeof(msg)) != KASLR_OK, "copy: %s", msg);
 	FAIL_IF(!(g = read_file(in_place ? path : out, &n)), "cannot read the result");
-	FAIL_IF(n < size || memcmp(g + KBLK + 64, f + KBLK + 64, size - KBLK - 64) || memcmp(g, f, KBLK),
-		"bytes other than the sub-header's first 64 changed");
+	FAIL_IF(n < size || memcmp(g + KBLK + 64, f + KBLK + 64, size - KBLK - 64) || memcmp(g, f, 12) ||
+		memcmp(g + 12 + 6 * 65, f + 12 + 6 * 65, KBLK - 12 - 6 * 65),
+		"bytes other than the utsname and the sub-header's first 64 changed");
+	/* The utsname as libkdumpfile wants it: sysname, release, version; machine and a set release kept. */
+	FAIL_IF(strcmp((char *)g + 12, "Linux") || strcmp((char *)g + 12 + 4 * 65, "x86_64") ||
+		strcmp((char *)g + 12 + 2 * 65, f[12 + 2 * 65] ? "kept" : "6.1.0-test") ||
+		strcmp((char *)g + 12 + 3 * 65, "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)"),
+		"utsname: sysname '%s' release '%s' version '%s'", (char *)g + 12, (char *)g + 12 + 2 * 65,
+		(char *)g + 12 + 3 * 65);
 	FAIL_IF((int64_t)get64(g + KBLK) != fix_in.phys_base, "sub-header phys_base " X64, get64(g + KBLK));
 	ovm = get64(g + KBLK + 32);
 	svm = get64(g + KBLK + 40);

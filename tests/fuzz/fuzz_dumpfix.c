@@ -67,7 +67,8 @@ static unsigned char *slurp(int fd, size_t *len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct kaslr_fix_in fix = { text, sizeof(text) - 1, 27262976 };
+	static const char banner[] = "Linux version 6.1.0-fuzz (fuzz@example) (gcc) #1 SMP\n";
+	static const struct kaslr_fix_in fix = { text, sizeof(text) - 1, 27262976, banner, sizeof(banner) - 1 };
 	static char path[64], out[64];
 	static int fd = -1;
 	struct kaslr_dump *d = NULL;

@@ -10,6 +10,13 @@
 #        crash-versions.sh list         the same line for every crash the lab
 #                                       has, the system's own first; fetches nothing
 #        crash-versions.sh path VERSION the directory of VERSION
+#        crash-versions.sh arm64 VERSION...  an arm64 crash (crash:arm64 in an
+#                                       arm64 root, run under qemu-user);
+#                                       prints "VERSION BINARY DEFS_DIR ROOT"
+#        crash-versions.sh list-arm64   that line for every arm64 crash the lab
+#                                       has; fetches nothing ("list" never
+#                                       names them: the x86_64 tests walk it)
+#        crash-versions.sh path-arm64 VERSION   the directory of that crash
 #
 # Versions and where they come from:
 #   7.2.9  Debian bullseye (gdb 7.6): the .deb, extracted into $LAB/crash/7.2.9
@@ -22,6 +29,11 @@
 #          own dynamic loader (no chroot: dumps and vmlinux stay visible)
 #   9.0.2  Debian sid (gdb 16): a root like 8.0.6's, which also holds sid's
 #          python3-drgn (tests/e2e/drgn.sh runs it there)
+#   arm64 8.0.2  Debian bookworm's crash:arm64: debootstrap --arch=arm64 root
+#          in $LAB/crash/arm64/8.0.2/root, made and run through qemu-user-static
+#          (binfmt_misc, which this script sets up); the root also holds
+#          libc6-dev, libelf-dev and zlib1g-dev, the sysroot make arm64 links
+#          kaslr.so against
 #
 # Layout of $LAB/crash/VERSION/:
 #   crash           wrapper that runs this crash (argv passed through)
@@ -30,6 +42,7 @@
 #   include/defs.h  the header its package ships (for make CRASH_SRC=)
 #   root/           the extracted package(s) or the debootstrap root
 #   DONE            "VERSION BINARY DEFS_DIR", written once it was checked
+# and of $LAB/crash/arm64/VERSION/ the same, DONE with "VERSION BINARY DEFS_DIR ROOT".
 #
 # Environment: KASLR_LAB_DIR (as lab.sh), KASLR_LAB_APT_KEYRING (keyring for
 # the private apt configurations and debootstrap).
@@ -285,6 +298,90 @@ cmd_list() {
 	done
 }
 
+###########################################################################
+# arm64: crash:arm64 in an arm64 root, under qemu-user
+
+ARM64_DIR=$CDIR/arm64
+
+# arm64_suite_of VERSION - the Debian suite whose crash:arm64 the lab uses.
+arm64_suite_of() {
+	case $1 in
+	8.0.2) echo bookworm ;;
+	8.0.6) echo trixie ;;
+	*) die "unknown arm64 crash version '$1' (known: 8.0.2 8.0.6)" ;;
+	esac
+}
+
+# qemu_user - make arm64 binaries run here: qemu-user-static and binfmt-support
+# installed, binfmt_misc mounted, the qemu-aarch64 format enabled (debootstrap's
+# second stage runs the root's own programs).
+qemu_user() {
+	local pkgs=() p
+	for p in qemu-user-static binfmt-support; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || pkgs+=("$p")
+	done
+	if [ ${#pkgs[@]} != 0 ]; then
+		note "apt-get install ${pkgs[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2 ||
+			die "cannot install ${pkgs[*]} (arm64 crash runs under qemu-user)"
+	fi
+	if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null ||
+			die "binfmt_misc is not mounted and cannot be (mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc)"
+	fi
+	if ! grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+		update-binfmts --enable qemu-aarch64 >&2 || die "update-binfmts --enable qemu-aarch64 failed"
+	fi
+	grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null ||
+		die "binfmt_misc has no enabled qemu-aarch64 entry after update-binfmts --enable qemu-aarch64"
+}
+
+# provide_arm64 VERSION - make $ARM64_DIR/VERSION usable; prints its line.
+provide_arm64() {
+	local ver=$1 dir=$ARM64_DIR/$1 suite mirror key kr t0 got
+	suite=$(arm64_suite_of "$ver")
+	if [ -s "$dir/DONE" ] && [ -x "$dir/crash" ]; then
+		cat "$dir/DONE"
+		return
+	fi
+	rm -f "$dir/DONE"
+	[ "$(id -u)" = 0 ] || die "debootstrap of an arm64 $suite root needs root"
+	command -v debootstrap >/dev/null || die "debootstrap not found: run 'tests/lab/lab.sh setup'"
+	qemu_user
+	read -r _ mirror key <<<"$(mirror_lines | awk '$1 == "main"')"
+	[ -n "$mirror" ] || die "no Debian mirror in the system's apt configuration"
+	kr=$(keyring_for "$key")
+	rm -rf "$dir/root" "$dir/root.part"
+	mkdir -p "$dir"
+	t0=$SECONDS
+	note "arm64 $ver: debootstrap --arch=arm64 --variant=minbase $suite (emulated: several minutes)"
+	# libc6-dev, libelf-dev, zlib1g-dev: the sysroot kaslr.so is cross-built against.
+	debootstrap --arch=arm64 --variant=minbase --include=crash,libc6-dev,libelf-dev,zlib1g-dev \
+		--keyring="$kr" "$suite" "$dir/root.part" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+		{ tail -n 5 "$dir/debootstrap.log" >&2; die "arm64 debootstrap of $suite failed (log: $dir/debootstrap.log)"; }
+	rm -rf "$dir/root.part/var/cache/apt/archives/"*.deb
+	mv "$dir/root.part" "$dir/root"
+	note "arm64 $ver: debootstrap done in $((SECONDS - t0)) s ($(du -sh "$dir/root" | cut -f1))"
+	# qemu-aarch64-static -L: the root's loader and libraries, the host's files
+	# (dumps, vmlinux, kaslr.so) at their own paths; needs no binfmt_misc.
+	write_wrapper "$dir" 'exec qemu-aarch64-static -L "$R" "$R/usr/bin/crash" "$@"'
+	[ -f "$dir/root/usr/include/crash/defs.h" ] || die "crash:arm64 $ver's package ships no usr/include/crash/defs.h"
+	rm -rf "$dir/include"
+	mkdir -p "$dir/include"
+	cp "$dir/root/usr/include/crash/defs.h" "$dir/include/defs.h"
+	got=$(binary_version "$dir/crash") || true
+	[ "$got" = "$ver" ] || die "$dir/crash does not run here: '$dir/crash --version' says '$("$dir/crash" --version 2>&1 </dev/null | head -n2 | tr '\n' ' ')'"
+	echo "$ver $dir/crash $dir/include $dir/root" >"$dir/DONE.tmp"
+	mv "$dir/DONE.tmp" "$dir/DONE"
+	note "arm64 $ver: crash $got runs here under qemu-user"
+	cat "$dir/DONE"
+}
+
+cmd_list_arm64() {
+	local f
+	for f in "$ARM64_DIR"/*/DONE; do cat "$f"; done
+}
+
 main() {
 	local v t0=$SECONDS
 	case ${1:-} in
@@ -293,12 +390,20 @@ main() {
 		[ $# != 0 ] || exit 2
 		return ;;
 	list) cmd_list; return ;;
+	list-arm64) cmd_list_arm64; return ;;
+	path-arm64) [ $# = 2 ] || die "usage: $PROG path-arm64 VERSION"; arm64_suite_of "$2" >/dev/null; echo "$ARM64_DIR/$2"; return ;;
 	path) [ $# = 2 ] || die "usage: $PROG path VERSION"; suite_of "$2" >/dev/null; echo "$CDIR/$2"; return ;;
 	esac
 	mkdir -p "$CDIR"
 	exec 8>"$CDIR/.lock"
 	flock -w 3600 8 || die "$CDIR is locked by another $PROG for over an hour"
-	for v; do provide "$v"; done
+	if [ "${1:-}" = arm64 ]; then
+		shift
+		[ $# != 0 ] || die "usage: $PROG arm64 VERSION..."
+		for v; do provide_arm64 "$v"; done
+	else
+		for v; do provide "$v"; done
+	fi
 	note "done in $((SECONDS - t0)) s"
 }
 

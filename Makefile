@@ -10,6 +10,9 @@
 #                         tests/lib/crash-release.sh cannot tell it)
 #   make versions         build/crash-VER/kaslr.so for every crash the lab has
 #                         (tests/lab/crash-versions.sh: the system's, 7.2.9, 8.0.6, 9.0.2)
+#   make arm64            build/arm64-crash-VER/kaslr.so for every arm64 crash the lab has
+#                         (crash-versions.sh arm64 8.0.2 / list-arm64), cross-built with
+#                         aarch64-linux-gnu-gcc against that crash's arm64 root as sysroot
 #   make check            every test (unit, fixtures, real dumps); last line "N passed, N failed"
 #   make demo             set up the lab, make one real dump, open it in crash with the module
 #   make install          DESTDIR, PREFIX (default /usr): kaslr.so into crash's extension dir
@@ -30,10 +33,12 @@ GDB_FLAVOUR ?= $(shell sh tests/lib/gdb-flavour.sh "$(DEFS_DIR)")
 CRASH_VERSION ?= $(shell sh tests/lib/crash-release.sh "$(DEFS_DIR)")
 # Where the module goes (make versions: build/crash-VER/kaslr.so); rebuilt when the header changes.
 KASLR_SO ?= kaslr.so
-KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET)
+KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET) $(CC) $(SYSROOT)
 KASLR_SO_STAMP = build/flags/$(subst /,_,$(KASLR_SO))
 
 CC ?= gcc
+# A cross build (make arm64) links against an arm64 root: SYSROOT=DIR.
+SYSROOT ?=
 WARN = -Wall -Wextra
 CFLAGS ?= -g -O2
 CORE_SRCS = vmcoreinfo.c regs.c $(wildcard core/*.c core/x86_64/*.c)
@@ -42,7 +47,9 @@ CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h $(wildcard core/*.h core/x86_64/*.h
 # The crash glue: kaslr_ext.c and crash/ are all that include crash's defs.h.
 # -fvisibility=hidden: crash finds the module by its constructor, which calls
 # register_extension(); it looks up no name in it, so kaslr.so exports none.
-CRASH_SRCS = $(wildcard crash/*.c)
+# crash/repair_ARCH.c: the arch side of "kaslr -r" (x86_64.c for X86_64, arm64.c for ARM64).
+CRASH_ARCH = $(shell echo '$(TARGET)' | tr A-Z a-z)
+CRASH_SRCS = $(filter-out $(filter-out crash/repair_$(CRASH_ARCH).c,$(wildcard crash/repair_*.c)),$(wildcard crash/*.c))
 CRASH_HDRS = $(wildcard crash/*.h)
 
 all: kaslr.so kaslr-find
@@ -51,7 +58,7 @@ $(KASLR_SO): kaslr_ext.c $(CRASH_SRCS) $(CRASH_HDRS) $(CORE_SRCS) $(CORE_HDRS) $
 	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h in $(or $(CRASH_SRC),. .. /usr/include/crash): install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	@test -n "$(CRASH_VERSION)" || echo "kaslr.so: the release of the crash owning $(DEFS_DIR)/defs.h is unknown: only its gdb flavour is checked at load time (pass CRASH_VERSION=X.Y.Z)" >&2
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -fvisibility=hidden -D$(TARGET) -D$(GDB_FLAVOUR) \
+	$(CC) $(if $(SYSROOT),--sysroot=$(SYSROOT)) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -fvisibility=hidden -D$(TARGET) -D$(GDB_FLAVOUR) \
 		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
 		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CRASH_SRCS) $(CORE_SRCS) -lelf -lz -ldl
 
@@ -66,7 +73,21 @@ versions:
 			CRASH_VERSION=$$v build/crash-$$v/kaslr.so || exit 1; \
 	done
 
-.PHONY: versions FORCE
+# One kaslr.so per arm64 crash the lab has ("VERSION BINARY DEFS_DIR ROOT" lines):
+# crash:arm64 in an arm64 root; cross-built with that root as sysroot, so it
+# links the root's own libelf and zlib (what crash:arm64 loads it next to).
+ARM64_CC ?= aarch64-linux-gnu-gcc
+arm64:
+	@command -v $(ARM64_CC) >/dev/null || { echo "make arm64: no $(ARM64_CC): apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" >&2; exit 1; }
+	@lines=$$(bash tests/lab/crash-versions.sh list-arm64); \
+	test -n "$$lines" || { echo "make arm64: no arm64 crash in the lab: run tests/lab/crash-versions.sh arm64 8.0.2" >&2; exit 1; }; \
+	echo "$$lines" | while read -r v bin defs root; do \
+		$(MAKE) --no-print-directory TARGET=ARM64 CC=$(ARM64_CC) SYSROOT=$$root \
+			KASLR_SO=build/arm64-crash-$$v/kaslr.so CRASH_SRC=$$defs \
+			CRASH_VERSION=$$v build/arm64-crash-$$v/kaslr.so || exit 1; \
+	done
+
+.PHONY: versions arm64 FORCE
 
 kaslr-find: kaslr_find.c $(CORE_SRCS) $(CORE_HDRS)
 	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c $(CORE_SRCS) -lkdumpfile -lelf -lz

@@ -25,6 +25,11 @@
 #include "crash/crash_compat.h"
 #include "crash/regs_crash.h"
 #include "crash/repair.h"
+#ifdef ARM64
+#include "crash/repair_arm64.h"
+#else
+#include "crash/repair_x86_64.h"
+#endif
 #include "crash/vmci_crash.h"
 #include "kaslr_core.h"
 #include "regs.h"
@@ -60,6 +65,197 @@ kaslr_fini(void)
 {
 }
 
+#ifdef ARM64
+/* ---- arm64: "kaslr -r" with the layout given ------------------------- */
+
+/* Set once a "kaslr -r" has moved the session; a second one refuses. */
+static int kaslr_repaired;
+
+static void
+print_arm64_session(void)
+{
+	struct machine_specific *ms = machdep->machspec;
+
+	fprintf(fp, "       SESSION: relocate %lx, kimage_voffset %lx, phys_offset %lx, "
+		    "VA_BITS %ld, VA_BITS_ACTUAL %ld%s\n", (ulong)(-(long)kt->relocate),
+		ms->kimage_voffset, ms->phys_offset, ms->VA_BITS, ms->VA_BITS_ACTUAL,
+		(pc->flags & MINIMAL_MODE) ? " (--minimal)" : "");
+}
+
+/*
+ * The arm64 repair: the transaction of crash/repair.h with the arm64 step 4
+ * (crash/repair_arm64.h).  @l is what the user typed, or (later) the core's
+ * answer; @source says which, for the output.
+ */
+static void
+repair_session_arm64(const struct kaslr_arm64_layout *l, const char *source)
+{
+	struct kaslr_arm64_report rep;
+	struct kaslr_repair *t;
+	const char *how = "none", *step;
+	char err[KASLR_ERRLEN];
+
+	if (kaslr_repaired) {
+		error(INFO, "already relocated by \"kaslr -r\": KERNELOFFSET %lx, kimage_voffset %lx\n",
+		      (ulong)(-(long)kt->relocate), machdep->machspec->kimage_voffset);
+		return;
+	}
+	if ((ulong)(-(long)kt->relocate) == l->kernel_offset &&
+	    machdep->machspec->kimage_voffset == l->kimage_voffset) {
+		fprintf(fp, "session already uses KERNELOFFSET %" PRIx64 " and kimage_voffset %" PRIx64
+			    ": nothing to do\n", l->kernel_offset, l->kimage_voffset);
+		return;
+	}
+	if (!(pc->flags & MINIMAL_MODE)) {
+		error(INFO, "this full session was initialised with KERNELOFFSET %lx and "
+			    "kimage_voffset %lx; its caches cannot be repaired in place: restart crash "
+			    "with --minimal and run \"kaslr -r\" there\n",
+		      (ulong)(-(long)kt->relocate), machdep->machspec->kimage_voffset);
+		return;
+	}
+	if (!(t = kaslr_repair_begin())) {
+		error(INFO, "out of memory\n");
+		return;
+	}
+	/* 2: symbols and hash. */
+	kaslr_repair_symbols(t, l->kernel_offset);
+	/* 3: gdb. */
+	if (kaslr_repair_gdb(t, l->kernel_offset, &how) < 0) {
+		kaslr_repair_rollback(t);
+		kaslr_repair_end(t);
+		error(INFO, "gdb could not be relocated (%s): session left unchanged\n", how);
+		return;
+	}
+	/* 4: kimage_voffset, PHYS_OFFSET, VA_BITS..., arm64_init(PRE_GDB), the banner. */
+	if (kaslr_repair_layout_arm64(t, l, &rep, err, sizeof(err)) < 0) {
+		kaslr_repair_rollback(t);
+		kaslr_repair_end(t);
+		error(INFO, "KERNELOFFSET %" PRIx64 " with kimage_voffset %" PRIx64 " does not hold: %s: "
+			    "session left unchanged\n", l->kernel_offset, l->kimage_voffset, err);
+		return;
+	}
+	kaslr_repair_save(t);
+	kaslr_repaired = 1;
+	fprintf(fp, "kaslr: relocated to KERNELOFFSET %" PRIx64 ", kimage_voffset %" PRIx64
+		    ", phys_offset %lx, VA_BITS_ACTUAL %ld (%s); gdb: %s; banner: %s; "
+		    "vmcoreinfo: %s\n", l->kernel_offset, l->kimage_voffset,
+		machdep->machspec->phys_offset, machdep->machspec->VA_BITS_ACTUAL, source, how,
+		rep.banner_checked ? "equals the vmlinux's" : "\"Linux version\" (vmlinux unreadable)",
+		rep.ram_vmcoreinfo ? "the kernel's copy in RAM, agreeing" : "these values only");
+
+	/* 5: come up as a full session; if crash cannot, return to the repaired minimal one. */
+	if (kaslr_repair_full_init(t, &step) < 0) {
+		kaslr_repair_rollback(t);
+		kaslr_repair_end(t);
+		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
+			    "correct layout (this crash cannot initialise this kernel: a newer crash is "
+			    "needed for a full session)\n", step);
+		return;
+	}
+	kaslr_repair_end(t);
+	fprintf(fp, "\n");
+	display_sys_stats();
+	fprintf(fp, "\n");
+}
+
+/* "name=value" operands after -r, named as crash's --machdep options are. */
+static int
+arm64_layout_option(const char *a, struct kaslr_arm64_layout *l)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+		int base;
+	} opts[] = {
+		{ "phys_offset", KASLR_ARM64_PHYS_OFFSET, 16 },
+		{ "va_bits", KASLR_ARM64_VA_BITS, 10 },
+		{ "vabits_actual", KASLR_ARM64_VABITS_ACTUAL, 10 },
+		{ "page_size", KASLR_ARM64_PAGE_SIZE, 10 },
+		{ "kernelpacmask", KASLR_ARM64_KERNELPACMASK, 16 },
+	};
+	const char *eq = strchr(a, '=');
+	unsigned i;
+
+	if (!eq)
+		return -1;
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char *end;
+		uint64_t v;
+
+		if (strlen(opts[i].name) != (size_t)(eq - a) || strncmp(a, opts[i].name, eq - a))
+			continue;
+		errno = 0;
+		v = strtoull(eq + 1, &end, opts[i].base);
+		if (errno || end == eq + 1 || *end)
+			return -1;
+		switch (opts[i].bit) {
+		case KASLR_ARM64_PHYS_OFFSET: l->phys_offset = v; break;
+		case KASLR_ARM64_VA_BITS: l->va_bits = (unsigned)v; break;
+		case KASLR_ARM64_VABITS_ACTUAL: l->vabits_actual = (unsigned)v; break;
+		case KASLR_ARM64_PAGE_SIZE: l->page_size = (unsigned)v; break;
+		case KASLR_ARM64_KERNELPACMASK: l->kernelpacmask = v; break;
+		}
+		l->known |= opts[i].bit;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+arm64_hex(const char *s, uint64_t *v_ret)
+{
+	char *end;
+
+	errno = 0;
+	*v_ret = strtoull(s, &end, 16);
+	return (errno || end == s || *end || *s == '-') ? -1 : 0;
+}
+
+/*
+ * arm64: "kaslr -r OFFSET KIMAGE_VOFFSET [phys_offset=X] [va_bits=N]
+ * [vabits_actual=N] [page_size=N] [kernelpacmask=X]", "kaslr -V", and
+ * "kaslr" alone (the session's values).  Finding the values needs the
+ * arm64 core; until then they are given by hand.
+ */
+static void
+cmd_kaslr(void)
+{
+	struct kaslr_arm64_layout l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	if (argcnt == 2 && !strcmp(args[1], "-V")) {
+		fprintf(fp, "kaslr.so %s, built for %s (arm64)\n", KASLR_EXT_VERSION,
+			KASLR_CRASH_BUILT_FOR);
+		return;
+	}
+	if (argcnt == 1) {
+		print_arm64_session();
+		fprintf(fp, "kaslr: on arm64 this build does not search the dump yet: give the "
+			    "values, \"kaslr -r OFFSET KIMAGE_VOFFSET [phys_offset=X] [va_bits=N] "
+			    "[vabits_actual=N]\"\n");
+		return;
+	}
+	if (argcnt < 4 || strcmp(args[1], "-r") || arm64_hex(args[2], &l.kernel_offset) < 0 ||
+	    arm64_hex(args[3], &l.kimage_voffset) < 0) {
+		cmd_usage(pc->curcmd, SYNOPSIS);
+		return;
+	}
+	for (i = 4; i < argcnt; i++) {
+		if (arm64_layout_option(args[i], &l) < 0) {
+			error(INFO, "\"%s\": expected phys_offset=HEX, va_bits=N, vabits_actual=N, "
+				    "page_size=N or kernelpacmask=HEX\n", args[i]);
+			return;
+		}
+	}
+	if (ACTIVE()) {
+		error(INFO, "live system: crash reads the layout from /proc/kcore; nothing to repair\n");
+		return;
+	}
+	repair_session_arm64(&l, "given by hand");
+}
+
+#else /* x86_64 */
 /* ---- what one run of the command works with ------------------------ */
 
 #define KASLR_MAX_CPUS 1024
@@ -911,6 +1107,8 @@ cmd_kaslr(void)
 	}
 	session_free(s);
 }
+
+#endif /* x86_64 */
 
 static char *help_kaslr[] = {
 	"kaslr",

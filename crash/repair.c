@@ -16,6 +16,7 @@
 
 #include "crash/crash_compat.h"
 #include "crash/repair.h"
+#include "crash/repair_arch.h"
 
 /*
  * The tables crash's initialisation fills.  A chain that stops half-way
@@ -50,10 +51,7 @@ struct kaslr_repair {
 	ulong relocate;
 	ulong kt_flags;
 	ulonglong kt_flags2;
-	ulong phys_base;
-	ulong md_flags;
-	struct machine_specific ms;	/* the paging geometry undo_wrong_5level changes */
-	ulong kvbase, identity_map_base;
+	struct kaslr_repair_arch *arch;	/* machdep and the arch's own state */
 	int gdb_rebased;
 	/* "repaired minimal" */
 	struct repair_tables minimal;
@@ -89,87 +87,22 @@ gdb_rebase(uint64_t ko, const char **how_ret)
 }
 
 static void
-set_phys_base(ulong pb)
-{
-	machdep->machspec->phys_base = pb;
-	machdep->flags |= PHYS_BASE;
-	/* The format's own copy, where crash keeps one (returns FALSE where it does not). */
-	if (KDUMP_DUMPFILE())
-		kdump_set_phys_base(pb);
-	else if (DISKDUMP_DUMPFILE())
-		diskdump_set_phys_base(pb);
-	else if (SADUMP_DUMPFILE())
-		sadump_set_phys_base(pb);
-	else if (VMSS_DUMPFILE())
-		vmware_vmss_set_phys_base(pb);
-}
-
-static void
 relocate_symbols(uint64_t ko)
 {
 	ulong cur = (ulong)(-(long)kt->relocate);
 	struct syment *sp;
 
-	/* Like crash's own relocation: only symbols inside the image move. */
+	/* Like crash's own relocation (x86_64: only symbols inside the image move). */
 	for (sp = st->symtable; sp < st->symend; sp++) {
 		ulong raw = sp->value - cur;
 
-		if (raw >= st->first_section_start && raw <= st->last_section_end)
+		if (kaslr_repair_arch_moves(raw))
 			sp->value = raw + (ulong)ko;
 	}
 	symval_hash_rebuild();
 	kt->relocate = (ulong)(-(long)ko);
 	kt->flags |= RELOC_SET;
 	kt->flags2 |= KASLR;
-}
-
-/*
- * The kernel's own __pgtable_l5_enabled, read at its physical address
- * through the new offset and phys_base: 1, 0, or -1 when it cannot be read
- * (no such symbol before 4.17, or not in the dump).
- */
-static int
-kernel_l5_enabled(void)
-{
-	struct syment *sp = symbol_search("__pgtable_l5_enabled");
-	unsigned int v;
-
-	if (!sp || sp->value < __START_KERNEL_map)
-		return -1;
-	if (!readmem(sp->value - __START_KERNEL_map + machdep->machspec->phys_base, PHYSADDR, &v,
-		     sizeof(v), "__pgtable_l5_enabled", RETURN_ON_ERROR | QUIET))
-		return -1;
-	return v != 0;
-}
-
-/*
- * crash decides on 5-level paging in machdep_init(POST_RELOC) by reading
- * __pgtable_l5_enabled, and only while VM_5LEVEL is clear.  Read through
- * the wrong offset, garbage can set it; the 5-level geometry then stays
- * for good.  When the verified answer is 4-level, put back the geometry of
- * a 4-level 2.6.11+ kernel (crash's defs.h values) and clear the flag:
- * POST_RELOC then reads the kernel's own answer, and recomputes page_offset,
- * vmalloc, vmemmap and modules for RANDOMIZE_MEMORY kernels.
- */
-static void
-undo_wrong_5level(void)
-{
-	struct machine_specific *ms = machdep->machspec;
-
-	machdep->flags &= ~VM_5LEVEL;
-	ms->userspace_top = USERSPACE_TOP_2_6_11;
-	ms->page_offset = PAGE_OFFSET_2_6_27;
-	ms->vmalloc_start_addr = VMALLOC_START_ADDR_2_6_11;
-	ms->vmalloc_end = VMALLOC_END_2_6_11;
-	ms->modules_vaddr = MODULES_VADDR_2_6_11;
-	ms->modules_end = MODULES_END_2_6_11;
-	ms->vmemmap_vaddr = VMEMMAP_VADDR_2_6_24;
-	ms->vmemmap_end = VMEMMAP_END_2_6_24;
-	ms->physical_mask_shift = __PHYSICAL_MASK_SHIFT_2_6;
-	ms->pgdir_shift = PGDIR_SHIFT;
-	ms->ptrs_per_pgd = PTRS_PER_PGD;
-	machdep->kvbase = ms->page_offset;
-	machdep->identity_map_base = ms->page_offset;
 }
 
 /* Back to "as before" (kaslr_repair_begin). */
@@ -186,13 +119,7 @@ rollback_as_before(struct kaslr_repair *u)
 	kt->relocate = u->relocate;
 	kt->flags = u->kt_flags;
 	kt->flags2 = u->kt_flags2;
-	machdep->flags = u->md_flags;
-	*machdep->machspec = u->ms;
-	machdep->kvbase = u->kvbase;
-	machdep->identity_map_base = u->identity_map_base;
-	set_phys_base(u->phys_base);
-	if (!(u->md_flags & PHYS_BASE))
-		machdep->flags &= ~PHYS_BASE;
+	kaslr_repair_arch_restore(u->arch);
 	if (u->gdb_rebased) {
 		const char *how;
 		gdb_rebase((uint64_t)(-(long)u->relocate), &how);
@@ -204,8 +131,8 @@ rollback_as_before(struct kaslr_repair *u)
  * pc->main_loop_env at run time; point it here for the duration.
  * @returns 0 if fn returned, -1 if it ended in a FATAL error.
  */
-static int
-catch_fatal(void (*fn)(void *), void *arg)
+int
+kaslr_repair_catch_fatal(void (*fn)(void *), void *arg)
 {
 	jmp_buf saved;
 	volatile int failed = 0;
@@ -219,31 +146,6 @@ catch_fatal(void (*fn)(void *), void *arg)
 	return failed ? -1 : 0;
 }
 
-static void
-post_reloc(void *arg)
-{
-	(void)arg;
-	machdep_init(POST_RELOC);
-	kdump_backup_region_init();
-}
-
-/*
- * crash fills machdep->pgd from vt->kernel_pgd[0] only before RUNTIME is set
- * (FILL_TOP_PGD), so the kernel PGD page must be read here, each time
- * init_kernel_pgd() (machdep_init(POST_GDB), vm_init()) computes it.
- */
-static void (*saved_init_kernel_pgd)(void);
-
-static void
-init_kernel_pgd_and_fill(void)
-{
-	saved_init_kernel_pgd();
-	if (vt->kernel_pgd[0] &&
-	    readmem(vt->kernel_pgd[0], KVADDR, machdep->pgd, PAGESIZE(), "kernel pgd page",
-		    RETURN_ON_ERROR | QUIET))
-		machdep->last_pgd_read = vt->kernel_pgd[0];
-}
-
 /* The initialisation that crash's main_loop() skips in --minimal mode, in its order. */
 static const char *full_init_step;
 
@@ -255,14 +157,12 @@ full_init(void *arg)
 	read_in_kernel_config(IKCFG_INIT);
 	full_init_step = "kernel_init";
 	kernel_init();
-	/* POST_GDB already walks page tables (x86_64_ist_init's accessible()). */
-	saved_init_kernel_pgd = machdep->init_kernel_pgd;
-	machdep->init_kernel_pgd = init_kernel_pgd_and_fill;
+	kaslr_repair_arch_chain_enter();
 	full_init_step = "machdep_init(POST_GDB)";
 	machdep_init(POST_GDB);
 	full_init_step = "vm_init";
 	vm_init();
-	machdep->init_kernel_pgd = saved_init_kernel_pgd;
+	kaslr_repair_arch_chain_leave();
 	full_init_step = "machdep_init(POST_VM)";
 	machdep_init(POST_VM);
 	full_init_step = "module_init";
@@ -332,20 +232,25 @@ kaslr_repair_begin(void)
 	u->relocate = kt->relocate;
 	u->kt_flags = kt->flags;
 	u->kt_flags2 = kt->flags2;
-	u->phys_base = machdep->machspec->phys_base;
-	u->md_flags = machdep->flags;
-	u->ms = *machdep->machspec;
-	u->kvbase = machdep->kvbase;
-	u->identity_map_base = machdep->identity_map_base;
+	if (!(u->arch = kaslr_repair_arch_save())) {
+		free(u->symvals);
+		free(u);
+		return NULL;
+	}
 	return u;
 }
 
 void
-kaslr_repair_relocate(struct kaslr_repair *t, uint64_t ko, int64_t pb)
+kaslr_repair_symbols(struct kaslr_repair *t, uint64_t ko)
 {
 	(void)t;
-	set_phys_base((ulong)pb);
 	relocate_symbols(ko);
+}
+
+struct kaslr_repair_arch *
+kaslr_repair_arch_of(struct kaslr_repair *t)
+{
+	return t->arch;
 }
 
 int
@@ -355,17 +260,6 @@ kaslr_repair_gdb(struct kaslr_repair *t, uint64_t ko, const char **how_ret)
 		return -1;
 	t->gdb_rebased = 1;
 	return 0;
-}
-
-int
-kaslr_repair_post_reloc(struct kaslr_repair *t, int levels)
-{
-	(void)t;
-	if (machdep->flags & VM_5LEVEL) {
-		if (levels == 4 || (!levels && kernel_l5_enabled() == 0))
-			undo_wrong_5level();
-	}
-	return catch_fatal(post_reloc, NULL);
 }
 
 void
@@ -382,7 +276,7 @@ kaslr_repair_full_init(struct kaslr_repair *t, const char **step_ret)
 {
 	(void)t;
 	pc->flags &= ~MINIMAL_MODE;
-	if (catch_fatal(full_init, NULL) < 0) {
+	if (kaslr_repair_catch_fatal(full_init, NULL) < 0) {
 		*step_ret = full_init_step ? full_init_step : "?";
 		return -1;
 	}
@@ -406,5 +300,6 @@ kaslr_repair_end(struct kaslr_repair *t)
 	if (!t)
 		return;
 	free(t->symvals);
+	kaslr_repair_arch_free(t->arch);
 	free(t);
 }

@@ -18,13 +18,18 @@
  *                       tables, pc's flags).
  *
  *	t = kaslr_repair_begin();			"as before"
- *	kaslr_repair_relocate(t, ko, pb);		1-2: phys_base, symbols
+ *	x86_64: kaslr_repair_relocate(t, ko, pb);	1-2: phys_base, symbols
+ *	arm64:  kaslr_repair_symbols(t, ko);		2: symbols
  *	kaslr_repair_gdb(t, ko, &how);			3: gdb
- *	kaslr_repair_post_reloc(t, levels);		4: machdep_init(POST_RELOC)
+ *	x86_64: kaslr_repair_post_reloc(t, levels);	4: machdep_init(POST_RELOC)
+ *	arm64:  kaslr_repair_layout_arm64(t, &l, ...);	4: kimage/linear map, PRE_GDB
  *	kaslr_repair_save(t);				"repaired minimal"
  *	kaslr_repair_full_init(t, &step);		5: the chain --minimal skipped
  *	kaslr_repair_rollback(t);			on a failure: the last save point
  *	kaslr_repair_end(t);
+ *
+ * Steps 1 and 4 are the architecture's (crash/repair_x86_64.h,
+ * crash/repair_arm64.h); the rest is shared.
  *
  * What a failed step of crash's initialisation allocated is left allocated
  * by a rollback (a small leak beats a pointer into freed memory); the
@@ -45,12 +50,12 @@ struct kaslr_repair;
 struct kaslr_repair *kaslr_repair_begin(void);
 
 /**
- * kaslr_repair_relocate - steps 1 and 2: phys_base, then the symbol table
- * @ko: the KERNELOFFSET crash's symbols move to (only those inside the image,
- *      as crash's own relocation does), kt->relocate = -@ko
- * @pb: phys_base, in machdep and in the dump format's own copy
+ * kaslr_repair_symbols - step 2: the symbol table
+ * @ko: the KERNELOFFSET crash's symbols move to (those crash's own relocation
+ *      moves: inside the image on x86_64, all of them on arm64),
+ *      kt->relocate = -@ko, RELOC_SET and KASLR set
  */
-void kaslr_repair_relocate(struct kaslr_repair *t, uint64_t ko, int64_t pb);
+void kaslr_repair_symbols(struct kaslr_repair *t, uint64_t ko);
 
 /**
  * kaslr_repair_gdb - step 3: move gdb's symbols to the relocated table
@@ -59,19 +64,6 @@ void kaslr_repair_relocate(struct kaslr_repair *t, uint64_t ko, int64_t pb);
  * @returns 0, or -1 when gdb could not be moved (roll back).
  */
 int kaslr_repair_gdb(struct kaslr_repair *t, uint64_t ko, const char **how_ret);
-
-/**
- * kaslr_repair_post_reloc - step 4: what crash computed from the wrong values
- * @levels: paging levels of the verified answer (4 or 5), 0 if unknown (the
- *          kernel's own __pgtable_l5_enabled is read then)
- *
- * Undoes a 5-level geometry the wrong offset made crash guess, then runs
- * machdep_init(POST_RELOC) and kdump_backup_region_init() with crash's
- * FATAL errors caught.
- *
- * @returns 0, or -1 when POST_RELOC failed (roll back).
- */
-int kaslr_repair_post_reloc(struct kaslr_repair *t, int levels);
 
 /**
  * kaslr_repair_save - the relocation holds: take the "repaired minimal" save point
@@ -94,7 +86,7 @@ int kaslr_repair_full_init(struct kaslr_repair *t, const char **step_ret);
 /**
  * kaslr_repair_rollback - return to the last save point
  *
- * "as before": symbol values, kt, phys_base and machdep as they were, gdb
+ * "as before": symbol values, kt, machdep and the arch's state as they were, gdb
  * moved back if it was moved.  "repaired minimal": the tables as they were
  * after the relocation, and MINIMAL_MODE set again.
  */

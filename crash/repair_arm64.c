@@ -1,0 +1,412 @@
+/*
+ * crash/repair_arm64.c - the arm64 side of the "kaslr -r" transaction
+ *
+ * Copyright (C) 2026 The kaslr.so authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * What crash's arm64_init() takes from a dump's VMCOREINFO note, given to
+ * it after the fact (crash/repair_arm64.h).  Read against crash 8.0.2's
+ * arm64.c: without a note, PRE_SYMTAB finds no kimage_voffset (so no
+ * NEW_VMEMMAP, no RELOC_AUTO|KASLR: symbols stay at their link addresses),
+ * PRE_GDB warns "kimage_voffset cannot be determined", takes VA_BITS_ACTUAL
+ * only from --machdep, and guesses the modules/vmalloc/vmemmap ranges that
+ * a 5.18+ kernel's note states (NUMBER(MODULES_VADDR) ...).  arm64_init()
+ * has no POST_RELOC case; POST_GDB and later run in the full chain.
+ */
+#include "defs.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include "crash/crash_compat.h"
+#include "crash/repair_arch.h"
+#include "crash/repair_arm64.h"
+
+/* The kernel's vmcoreinfo is at most a page (VMCOREINFO_BYTES); 64 KiB pages at most. */
+#define ARM64_VMCI_MAX 65536
+
+/* "as before": arm64_init(PRE_GDB) rewrites most of machdep, and the vmcoreinfo hook. */
+struct kaslr_repair_arch {
+	struct machdep_table md;
+	struct machine_specific ms;
+	ulong stext_vmlinux;
+	char *(*read_vmcoreinfo)(const char *);
+	char *vmci_text;
+};
+
+/*
+ * crash's vmcoreinfo lookups, served from vmci_text ("KEY=value" lines, the
+ * first match wins) and then from crash's own reader (the dump's note).
+ */
+static char *(*crash_read_vmcoreinfo)(const char *);
+static char *vmci_text;
+
+static char *
+vmci_lookup(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (llen > klen && !strncmp(p, key, klen) && p[klen] == '=')
+			return strndup(p + klen + 1, llen - klen - 1);
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+static char *
+repair_read_vmcoreinfo(const char *key)
+{
+	char *v = vmci_text ? vmci_lookup(vmci_text, key) : NULL;
+
+	if (v)
+		return v;
+	return crash_read_vmcoreinfo ? crash_read_vmcoreinfo(key) : NULL;
+}
+
+struct kaslr_repair_arch *
+kaslr_repair_arch_save(void)
+{
+	struct kaslr_repair_arch *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->md = *machdep;
+	a->ms = *machdep->machspec;
+	a->stext_vmlinux = st->_stext_vmlinux;
+	a->read_vmcoreinfo = pc->read_vmcoreinfo;
+	a->vmci_text = vmci_text;
+	return a;
+}
+
+/*
+ * What PRE_GDB allocated (page-table buffers) stays allocated: a small leak
+ * beats a pointer into freed memory.
+ */
+void
+kaslr_repair_arch_restore(const struct kaslr_repair_arch *a)
+{
+	*machdep = a->md;
+	*machdep->machspec = a->ms;
+	st->_stext_vmlinux = a->stext_vmlinux;
+	pc->read_vmcoreinfo = a->read_vmcoreinfo;
+	if (vmci_text != a->vmci_text) {
+		free(vmci_text);
+		vmci_text = a->vmci_text;
+	}
+}
+
+void
+kaslr_repair_arch_free(struct kaslr_repair_arch *a)
+{
+	free(a);
+}
+
+/* symbols.c:relocate(): on arm64 every symbol crash kept moves. */
+int
+kaslr_repair_arch_moves(ulong raw)
+{
+	(void)raw;
+	return 1;
+}
+
+/* arm64's page-table walks fill machdep->pgd themselves (FILL_PGD). */
+void
+kaslr_repair_arch_chain_enter(void)
+{
+}
+
+void
+kaslr_repair_arch_chain_leave(void)
+{
+}
+
+/* ---- step 4 ----------------------------------------------------------- */
+
+static int
+vmci_append(char **text, const char *fmt, ...)
+{
+	char line[256], *n;
+	size_t old = *text ? strlen(*text) : 0;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -1;
+	if (!(n = realloc(*text, old + len + 1)))
+		return -1;
+	memcpy(n + old, line, len + 1);
+	*text = n;
+	return 0;
+}
+
+/* An image variable, read at its physical address (VA - kimage_voffset). */
+static int
+read_image_var(const char *name, uint64_t kimage_voffset, void *buf, long len)
+{
+	struct syment *sp = symbol_search((char *)name);
+
+	if (!sp)
+		return -1;
+	return readmem((ulonglong)(sp->value - kimage_voffset), PHYSADDR, buf, len, (char *)name,
+		       RETURN_ON_ERROR | QUIET) ? 0 : -1;
+}
+
+/* The keys @l gives, as the kernel writes them (arch/arm64/kernel/crash_core.c). */
+static char *
+layout_text(const struct kaslr_arm64_layout *l)
+{
+	char *t = NULL;
+	int bad = 0;
+	uint64_t vabits = 0;
+
+	bad |= vmci_append(&t, "NUMBER(kimage_voffset)=0x%" PRIx64 "\n", l->kimage_voffset);
+	bad |= vmci_append(&t, "KERNELOFFSET=%" PRIx64 "\n", l->kernel_offset);
+	if (l->known & KASLR_ARM64_PHYS_OFFSET)
+		bad |= vmci_append(&t, "NUMBER(PHYS_OFFSET)=0x%" PRIx64 "\n", l->phys_offset);
+	if (l->known & KASLR_ARM64_VA_BITS)
+		bad |= vmci_append(&t, "NUMBER(VA_BITS)=%u\n", l->va_bits);
+	if (l->known & KASLR_ARM64_VABITS_ACTUAL)
+		vabits = l->vabits_actual;
+	// vabits_actual: a variable from 5.4 (commit 5383cc6efed1) to 6.8; read
+	// where it exists.  TCR_EL1_T1SZ is in the kernel's vmcoreinfo from 5.12.
+	else if (read_image_var("vabits_actual", l->kimage_voffset, &vabits, sizeof(vabits)) < 0 ||
+		 vabits < 36 || vabits > 52)
+		vabits = 0;
+	if (vabits)
+		bad |= vmci_append(&t, "NUMBER(TCR_EL1_T1SZ)=%u\n", (unsigned)(64 - vabits));
+	if (l->known & KASLR_ARM64_PAGE_SIZE)
+		bad |= vmci_append(&t, "PAGESIZE=%u\n", l->page_size);
+	if (l->known & KASLR_ARM64_KERNELPACMASK)
+		bad |= vmci_append(&t, "NUMBER(KERNELPACMASK)=0x%" PRIx64 "\n", l->kernelpacmask);
+	if (bad) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static ulong pre_gdb_md_flags;
+
+static void
+pre_gdb(void *arg)
+{
+	(void)arg;
+	/* PRE_GDB ORs its paging flags (VM_L4_4K ...) in: start from the session's. */
+	machdep->flags = pre_gdb_md_flags;
+	arm64_init(PRE_GDB);
+}
+
+static void
+post_reloc(void *arg)
+{
+	(void)arg;
+	machdep_init(POST_RELOC);
+}
+
+/*
+ * The kernel's own vmcoreinfo (vmcoreinfo_data, a page allocated by
+ * crash_save_vmcoreinfo_init(), 4.13+), read through the layout PRE_GDB
+ * set up.  @returns the text (malloc'd) or NULL.
+ */
+static char *
+ram_vmcoreinfo(size_t *len_ret)
+{
+	ulong data = 0, size = 0;
+	char *buf;
+
+	if (!symbol_exists("vmcoreinfo_data") || !symbol_exists("vmcoreinfo_size"))
+		return NULL;
+	if (!readmem(symbol_value("vmcoreinfo_data"), KVADDR, &data, sizeof(data),
+		     "vmcoreinfo_data", RETURN_ON_ERROR | QUIET) ||
+	    !readmem(symbol_value("vmcoreinfo_size"), KVADDR, &size, sizeof(size),
+		     "vmcoreinfo_size", RETURN_ON_ERROR | QUIET))
+		return NULL;
+	if (!data || !size || size > ARM64_VMCI_MAX)
+		return NULL;
+	if (!(buf = calloc(1, size + 1)))
+		return NULL;
+	if (!readmem(data, KVADDR, buf, size, "vmcoreinfo text", RETURN_ON_ERROR | QUIET) ||
+	    strncmp(buf, "OSRELEASE=", 10) != 0 || strlen(buf) != strnlen(buf, size)) {
+		free(buf);
+		return NULL;
+	}
+	*len_ret = strlen(buf);
+	return buf;
+}
+
+/* Does @text's KEY (hex) differ from @want?  Absent keys do not differ. */
+static int
+vmci_differs(const char *text, const char *key, uint64_t want)
+{
+	char *v = vmci_lookup(text, key);
+	int differs;
+
+	if (!v)
+		return 0;
+	differs = strtoull(v, NULL, 16) != want;
+	free(v);
+	return differs;
+}
+
+/*
+ * The vmlinux's own linux_banner (at its link address), NUL-terminated in
+ * @buf; @returns its length, or -1 when the file cannot tell.
+ */
+static long
+vmlinux_banner(ulong link_addr, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	long n = -1;
+	Elf *e;
+	int fd;
+
+	if (!pc->namelist || (fd = open(pc->namelist, O_RDONLY)) < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	if (!(e = elf_begin(fd, ELF_C_READ, NULL))) {
+		close(fd);
+		return -1;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t off;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    link_addr < sh.sh_addr || link_addr >= sh.sh_addr + sh.sh_size)
+			continue;
+		off = link_addr - sh.sh_addr;
+		if ((d = elf_getdata(scn, NULL)) && d->d_buf && off < d->d_size) {
+			size_t max = d->d_size - off < len - 1 ? d->d_size - off : len - 1;
+
+			memcpy(buf, (char *)d->d_buf + off, max);
+			buf[max] = '\0';
+			n = (long)strlen(buf);
+		}
+		break;
+	}
+	elf_end(e);
+	close(fd);
+	return n;
+}
+
+int
+kaslr_repair_layout_arm64(struct kaslr_repair *t, const struct kaslr_arm64_layout *l,
+			  struct kaslr_arm64_report *rep_ret, char *err, size_t errlen)
+{
+	struct kaslr_repair_arch *before = kaslr_repair_arch_of(t);
+	struct kaslr_arm64_report rep = { 0 };
+	char *text, *ram, mem[BUFSIZE], file[BUFSIZE];
+	struct syment *sp;
+	size_t ram_len = 0;
+	long flen;
+
+	if ((ulong)(-(long)kt->relocate) != l->kernel_offset) {
+		snprintf(err, errlen, "the symbols are at KERNELOFFSET %lx, not %" PRIx64,
+			 (ulong)(-(long)kt->relocate), l->kernel_offset);
+		return -1;
+	}
+	if (!(text = layout_text(l))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* 1: crash's vmcoreinfo lookups see the layout first. */
+	if (pc->read_vmcoreinfo != repair_read_vmcoreinfo) {
+		crash_read_vmcoreinfo = pc->read_vmcoreinfo;
+		pc->read_vmcoreinfo = repair_read_vmcoreinfo;
+	}
+	if (vmci_text != before->vmci_text)
+		free(vmci_text);
+	vmci_text = text;
+
+	/* 2: what PRE_SYMTAB does when a note names kimage_voffset. */
+	machdep->machspec->kimage_voffset = l->kimage_voffset;
+	kt->flags2 |= RELOC_AUTO | KASLR;
+	// PRE_GDB's fallback modules range is computed from the link-time
+	// _stext, which crash records only when it knows the kernel is KASLR.
+	if ((!st->_stext_vmlinux || st->_stext_vmlinux == UNINITIALIZED) &&
+	    (sp = symbol_search("_stext")))
+		st->_stext_vmlinux = sp->value - l->kernel_offset;
+	pre_gdb_md_flags = before->md.flags | NEW_VMEMMAP;
+	if (kaslr_repair_catch_fatal(pre_gdb, NULL) < 0) {
+		snprintf(err, errlen, "arm64_init(PRE_GDB) failed with these values");
+		return -1;
+	}
+
+	/* 3: the kernel's own vmcoreinfo, now readable. */
+	if ((ram = ram_vmcoreinfo(&ram_len))) {
+		if (vmci_differs(ram, "KERNELOFFSET", l->kernel_offset) ||
+		    vmci_differs(ram, "NUMBER(kimage_voffset)", l->kimage_voffset) ||
+		    ((l->known & KASLR_ARM64_PHYS_OFFSET) &&
+		     vmci_differs(ram, "NUMBER(PHYS_OFFSET)", l->phys_offset))) {
+			char *ko = vmci_lookup(ram, "KERNELOFFSET");
+			char *kv = vmci_lookup(ram, "NUMBER(kimage_voffset)");
+			char *po = vmci_lookup(ram, "NUMBER(PHYS_OFFSET)");
+
+			snprintf(err, errlen, "the kernel's own vmcoreinfo in RAM says KERNELOFFSET=%s "
+				 "kimage_voffset=%s PHYS_OFFSET=%s", ko ? ko : "?", kv ? kv : "?",
+				 po ? po : "?");
+			free(ko);
+			free(kv);
+			free(po);
+			free(ram);
+			return -1;
+		}
+		if ((text = realloc(vmci_text, strlen(vmci_text) + ram_len + 2))) {
+			vmci_text = text;
+			strcat(vmci_text, ram);
+			if (ram[ram_len - 1] != '\n')
+				strcat(vmci_text, "\n");
+			rep.ram_vmcoreinfo = 1;
+			rep.ram_vmcoreinfo_len = ram_len;
+		}
+		free(ram);
+		if (rep.ram_vmcoreinfo && kaslr_repair_catch_fatal(pre_gdb, NULL) < 0) {
+			snprintf(err, errlen, "arm64_init(PRE_GDB) failed with the kernel's vmcoreinfo");
+			return -1;
+		}
+	}
+
+	/* 4: what kernel_init()'s verify_version() reads; a mismatch there ends crash. */
+	if (!(sp = symbol_search("linux_banner"))) {
+		snprintf(err, errlen, "the vmlinux has no linux_banner");
+		return -1;
+	}
+	memset(mem, 0, sizeof(mem));
+	if (!readmem(sp->value, KVADDR, mem, sizeof(mem) - 1, "linux_banner",
+		     RETURN_ON_ERROR | QUIET) || strncmp(mem, "Linux version ", 14) != 0) {
+		snprintf(err, errlen, "no \"Linux version\" banner at linux_banner %lx (physical %lx)",
+			 sp->value, sp->value - (ulong)l->kimage_voffset);
+		return -1;
+	}
+	flen = vmlinux_banner(sp->value - (ulong)l->kernel_offset, file, sizeof(file));
+	if (flen > 0) {
+		if (strncmp(mem, file, (size_t)flen) != 0) {
+			snprintf(err, errlen, "the banner in the dump (%.*s) is not the vmlinux's (%.*s)",
+				 (int)strcspn(mem, "\n"), mem, (int)strcspn(file, "\n"), file);
+			return -1;
+		}
+		rep.banner_checked = 1;
+	}
+
+	/* 5: arm64_init() has no POST_RELOC case today; run it as crash's startup does. */
+	if (kaslr_repair_catch_fatal(post_reloc, NULL) < 0) {
+		snprintf(err, errlen, "machdep_init(POST_RELOC) failed with these values");
+		return -1;
+	}
+	if (rep_ret)
+		*rep_ret = rep;
+	return 0;
+}

@@ -167,6 +167,7 @@ read_image_var(const char *name, uint64_t kimage_voffset, void *buf, long len)
 static char *
 layout_text(const struct kaslr_arm64_layout *l)
 {
+	struct syment *sp;
 	char *t = NULL;
 	int bad = 0;
 	uint64_t vabits = 0;
@@ -177,13 +178,20 @@ layout_text(const struct kaslr_arm64_layout *l)
 		bad |= vmci_append(&t, "NUMBER(PHYS_OFFSET)=0x%" PRIx64 "\n", l->phys_offset);
 	if (l->known & KASLR_ARM64_VA_BITS)
 		bad |= vmci_append(&t, "NUMBER(VA_BITS)=%u\n", l->va_bits);
+	// vabits_actual: given; else the kernel's variable (5.4, commit
+	// 5383cc6efed1, where the kernel still has one); else, for a kernel
+	// configured for at most 48 bits, VA_BITS, if it has the flipped layout
+	// of 5.4 (commit 14c127c957c1: the image in the upper half of the kernel
+	// space, bit VA_BITS-1 of _text set).  TCR_EL1_T1SZ is the key crash
+	// takes it from (the kernel's vmcoreinfo has it from 5.12).
 	if (l->known & KASLR_ARM64_VABITS_ACTUAL)
 		vabits = l->vabits_actual;
-	// vabits_actual: a variable from 5.4 (commit 5383cc6efed1) to 6.8; read
-	// where it exists.  TCR_EL1_T1SZ is in the kernel's vmcoreinfo from 5.12.
 	else if (read_image_var("vabits_actual", l->kimage_voffset, &vabits, sizeof(vabits)) < 0 ||
 		 vabits < 36 || vabits > 52)
 		vabits = 0;
+	if (!vabits && (l->known & KASLR_ARM64_VA_BITS) && l->va_bits >= 36 && l->va_bits <= 48 &&
+	    (sp = symbol_search("_text")) && ((sp->value >> (l->va_bits - 1)) & 1))
+		vabits = l->va_bits;
 	if (vabits)
 		bad |= vmci_append(&t, "NUMBER(TCR_EL1_T1SZ)=%u\n", (unsigned)(64 - vabits));
 	if (l->known & KASLR_ARM64_PAGE_SIZE)

@@ -33,7 +33,7 @@ GDB_FLAVOUR ?= $(shell sh tests/lib/gdb-flavour.sh "$(DEFS_DIR)")
 CRASH_VERSION ?= $(shell sh tests/lib/crash-release.sh "$(DEFS_DIR)")
 # Where the module goes (make versions: build/crash-VER/kaslr.so); rebuilt when the header changes.
 KASLR_SO ?= kaslr.so
-KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET) $(CC) $(SYSROOT)
+KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET) $(CC) $(SYSROOT) $(CRASH_SRCS)
 KASLR_SO_STAMP = build/flags/$(subst /,_,$(KASLR_SO))
 
 CC ?= gcc
@@ -49,7 +49,12 @@ CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h $(wildcard core/*.h core/x86_64/*.h
 # register_extension(); it looks up no name in it, so kaslr.so exports none.
 # crash/repair_ARCH.c: the arch side of "kaslr -r" (x86_64.c for X86_64, arm64.c for ARM64).
 CRASH_ARCH = $(shell echo '$(TARGET)' | tr A-Z a-z)
-CRASH_SRCS = $(filter-out $(filter-out crash/repair_$(CRASH_ARCH).c,$(wildcard crash/repair_*.c)),$(wildcard crash/*.c))
+# regs_crash.c (QEMU's x86 CPU states, sadump/VMSS registers) and vmci_crash.c
+# (the vmcoreinfo rebuild) serve the x86_64 command only: crash:arm64 lacks
+# their x86 accessors (diskdump_get_qemucpustate, sadump_get_cr3_cr4_idtr).
+CRASH_X86_64_ONLY = crash/regs_crash.c crash/vmci_crash.c
+CRASH_SRCS = $(filter-out $(filter-out crash/repair_$(CRASH_ARCH).c,$(wildcard crash/repair_*.c)) \
+	$(if $(filter X86_64,$(TARGET)),,$(CRASH_X86_64_ONLY)),$(wildcard crash/*.c))
 CRASH_HDRS = $(wildcard crash/*.h)
 
 all: kaslr.so kaslr-find

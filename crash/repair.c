@@ -57,6 +57,11 @@ struct kaslr_repair {
 	struct repair_tables minimal;
 };
 
+/*
+ * The value hash, and what symtab_init() cached from the table: the per-cpu
+ * section bounds (symname_hash_init()), absolute on x86_64, moving with the
+ * image on arm64.
+ */
 static void
 symval_hash_rebuild(void)
 {
@@ -77,6 +82,10 @@ symval_hash_rebuild(void)
 			st->symval_hash[idx].val_hash_last->val_hash_next = sp;
 		st->symval_hash[idx].val_hash_last = sp;
 	}
+	if ((sp = symbol_search("__per_cpu_start")))
+		st->__per_cpu_start = sp->value;
+	if ((sp = symbol_search("__per_cpu_end")))
+		st->__per_cpu_end = sp->value;
 }
 
 /* gdb follows crash's table: objfile_rebase (crash 8+) or msymbol patching (crash 7). */

@@ -223,35 +223,69 @@ post_reloc(void *arg)
 	machdep_init(POST_RELOC);
 }
 
-/*
- * The kernel's own vmcoreinfo (vmcoreinfo_data, a page allocated by
- * crash_save_vmcoreinfo_init(), 4.13+), read through the layout PRE_GDB
- * set up.  @returns the text (malloc'd) or NULL.
- */
+/* The text at physical address @paddr if it is a vmcoreinfo: "OSRELEASE=" first, NUL-free. */
 static char *
-ram_vmcoreinfo(size_t *len_ret)
+vmcoreinfo_at(physaddr_t paddr, ulong size)
 {
-	ulong data = 0, size = 0;
-	char *buf;
+	char *buf = calloc(1, size + 1);
 
-	if (!symbol_exists("vmcoreinfo_data") || !symbol_exists("vmcoreinfo_size"))
+	if (!buf)
 		return NULL;
-	if (!readmem(symbol_value("vmcoreinfo_data"), KVADDR, &data, sizeof(data),
-		     "vmcoreinfo_data", RETURN_ON_ERROR | QUIET) ||
-	    !readmem(symbol_value("vmcoreinfo_size"), KVADDR, &size, sizeof(size),
-		     "vmcoreinfo_size", RETURN_ON_ERROR | QUIET))
-		return NULL;
-	if (!data || !size || size > ARM64_VMCI_MAX)
-		return NULL;
-	if (!(buf = calloc(1, size + 1)))
-		return NULL;
-	if (!readmem(data, KVADDR, buf, size, "vmcoreinfo text", RETURN_ON_ERROR | QUIET) ||
-	    strncmp(buf, "OSRELEASE=", 10) != 0 || strlen(buf) != strnlen(buf, size)) {
+	if (!readmem(paddr, PHYSADDR, buf, size, "vmcoreinfo text", RETURN_ON_ERROR | QUIET) ||
+	    strncmp(buf, "OSRELEASE=", 10) != 0) {
 		free(buf);
 		return NULL;
 	}
-	*len_ret = strlen(buf);
 	return buf;
+}
+
+/*
+ * The kernel's own vmcoreinfo (vmcoreinfo_data, a page allocated by
+ * crash_save_vmcoreinfo_init(), 4.13+).  Its pointer and size are image
+ * variables (read at VA - kimage_voffset); the text is in the linear map,
+ * whose base depends on VA_BITS, which this text is the first to tell when
+ * nobody gave it: each VA_BITS arm64 supports is tried, for the flipped
+ * layout of 5.4+ (PAGE_OFFSET = -(1 << VA_BITS)) and the one before
+ * (-(1 << (VA_BITS - 1))), both __pa(va) = (va & ~PAGE_OFFSET) + PHYS_OFFSET
+ * (the physvirt_offset of 5.4-5.9 is PHYS_OFFSET - PAGE_OFFSET, the same).
+ * A flipped candidate must name its own VA_BITS.  @returns the text
+ * (malloc'd) or NULL.
+ */
+static char *
+ram_vmcoreinfo(const struct kaslr_arm64_layout *l, ulong phys_offset, size_t *len_ret)
+{
+	static const unsigned int va_bits[] = { 48, 52, 47, 42, 39, 36 };
+	ulong data = 0, size = 0;
+	unsigned int i, pass;
+
+	if (read_image_var("vmcoreinfo_data", l->kimage_voffset, &data, sizeof(data)) < 0 ||
+	    read_image_var("vmcoreinfo_size", l->kimage_voffset, &size, sizeof(size)) < 0 ||
+	    !data || !size || size > ARM64_VMCI_MAX)
+		return NULL;
+	for (pass = 0; pass < 2; pass++) {
+		int flipped = pass == 0;
+
+		for (i = 0; i < sizeof(va_bits) / sizeof(va_bits[0]); i++) {
+			unsigned int vb = va_bits[i];
+			ulong page_offset = -(1UL << (flipped ? vb : vb - 1));
+			char *text, *named, want[8];
+
+			if (((l->known & KASLR_ARM64_VA_BITS) && vb != l->va_bits) || data < page_offset)
+				continue;
+			if (!(text = vmcoreinfo_at((data & ~page_offset) + phys_offset, size)))
+				continue;
+			named = vmci_lookup(text, "NUMBER(VA_BITS)");
+			snprintf(want, sizeof(want), "%u", vb);
+			if (!flipped || !named || !strcmp(named, want)) {
+				free(named);
+				*len_ret = strlen(text);
+				return text;
+			}
+			free(named);
+			free(text);
+		}
+	}
+	return NULL;
 }
 
 /* Does @text's KEY (hex) differ from @want?  Absent keys do not differ. */
@@ -354,7 +388,8 @@ kaslr_repair_layout_arm64(struct kaslr_repair *t, const struct kaslr_arm64_layou
 	}
 
 	/* 3: the kernel's own vmcoreinfo, now readable. */
-	if ((ram = ram_vmcoreinfo(&ram_len))) {
+	if ((ram = ram_vmcoreinfo(l, (l->known & KASLR_ARM64_PHYS_OFFSET) ? (ulong)l->phys_offset :
+				  machdep->machspec->phys_offset, &ram_len))) {
 		if (vmci_differs(ram, "KERNELOFFSET", l->kernel_offset) ||
 		    vmci_differs(ram, "NUMBER(kimage_voffset)", l->kimage_voffset) ||
 		    ((l->known & KASLR_ARM64_PHYS_OFFSET) &&

@@ -1113,7 +1113,12 @@ cmd_kaslr(void)
 static char *help_kaslr[] = {
 	"kaslr",
 	"recover KERNELOFFSET and phys_base, and repair the session",
+#ifdef ARM64
+	"[-r offset kimage_voffset [phys_offset=X] [va_bits=N] [vabits_actual=N] [page_size=N] "
+	"[kernelpacmask=X]] [-V]",
+#else
 	"[-c | -v | -r [offset [phys_base]] | -D | -w file [-R] | -o file [-f] [-R]] [-m method] [-V]",
+#endif
 	"  Dumps taken from outside a guest (virsh dump --memory-only, QEMU",
 	"  dump-guest-memory, VMware, sadump) often lack the vmcoreinfo note from which",
 	"  crash learns where a KASLR kernel was loaded.  This command recovers the",

@@ -353,6 +353,7 @@ kaslr_repair_layout_arm64(struct kaslr_repair *t, const struct kaslr_arm64_layou
 	char *text, *ram, mem[BUFSIZE], file[BUFSIZE];
 	struct syment *sp;
 	size_t ram_len = 0;
+	uint64_t memstart;
 	long flen;
 
 	if ((ulong)(-(long)kt->relocate) != l->kernel_offset) {
@@ -384,6 +385,18 @@ kaslr_repair_layout_arm64(struct kaslr_repair *t, const struct kaslr_arm64_layou
 	pre_gdb_md_flags = before->md.flags | NEW_VMEMMAP;
 	if (kaslr_repair_catch_fatal(pre_gdb, NULL) < 0) {
 		snprintf(err, errlen, "arm64_init(PRE_GDB) failed with these values");
+		return -1;
+	}
+
+	/*
+	 * PHYS_OFFSET is memstart_addr (arch/arm64/mm/init.c); given by hand it
+	 * must be the kernel's: only the image is checked by the banner below.
+	 */
+	if ((l->known & KASLR_ARM64_PHYS_OFFSET) &&
+	    read_image_var("memstart_addr", l->kimage_voffset, &memstart, sizeof(memstart)) == 0 &&
+	    memstart != l->phys_offset) {
+		snprintf(err, errlen, "the kernel's memstart_addr (PHYS_OFFSET) is %" PRIx64 ", not %"
+			 PRIx64, memstart, l->phys_offset);
 		return -1;
 	}
 

@@ -163,7 +163,11 @@ read_image_var(const char *name, uint64_t kimage_voffset, void *buf, long len)
 		       RETURN_ON_ERROR | QUIET) ? 0 : -1;
 }
 
-/* The keys @l gives, as the kernel writes them (arch/arm64/kernel/crash_core.c). */
+/*
+ * The keys @l gives, formatted as the kernel writes them
+ * (arch/arm64/kernel/crash_core.c): crash 8.0.6+ parses some as hex
+ * whatever their prefix (arm64_get_vmcoreinfo(NUM_HEX)).
+ */
 static char *
 layout_text(const struct kaslr_arm64_layout *l)
 {
@@ -193,7 +197,7 @@ layout_text(const struct kaslr_arm64_layout *l)
 	    (sp = symbol_search("_text")) && ((sp->value >> (l->va_bits - 1)) & 1))
 		vabits = l->va_bits;
 	if (vabits)
-		bad |= vmci_append(&t, "NUMBER(TCR_EL1_T1SZ)=%u\n", (unsigned)(64 - vabits));
+		bad |= vmci_append(&t, "NUMBER(TCR_EL1_T1SZ)=0x%x\n", (unsigned)(64 - vabits));
 	if (l->known & KASLR_ARM64_PAGE_SIZE)
 		bad |= vmci_append(&t, "PAGESIZE=%u\n", l->page_size);
 	if (l->known & KASLR_ARM64_KERNELPACMASK)

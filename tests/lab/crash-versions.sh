@@ -362,9 +362,12 @@ provide_arm64() {
 	rm -rf "$dir/root.part/var/cache/apt/archives/"*.deb
 	mv "$dir/root.part" "$dir/root"
 	note "arm64 $ver: debootstrap done in $((SECONDS - t0)) s ($(du -sh "$dir/root" | cut -f1))"
-	# qemu-aarch64-static -L: the root's loader and libraries, the host's files
-	# (dumps, vmlinux, kaslr.so) at their own paths; needs no binfmt_misc.
-	write_wrapper "$dir" 'exec qemu-aarch64-static -L "$R" "$R/usr/bin/crash" "$@"'
+	# qemu-aarch64-static with QEMU_LD_PREFIX (its -L): the root's loader and
+	# libraries, the host's files (dumps, vmlinux, kaslr.so) at their own
+	# paths, no chroot.  crash itself needs no binfmt_misc; the programs it
+	# starts ("!cmd") are the root's, run through binfmt_misc with the same
+	# prefix (crash's "| cmd" pipes fail under qemu-user: "pipe operation failed").
+	write_wrapper "$dir" 'QEMU_LD_PREFIX=$R exec qemu-aarch64-static "$R/usr/bin/crash" "$@"'
 	[ -f "$dir/root/usr/include/crash/defs.h" ] || die "crash:arm64 $ver's package ships no usr/include/crash/defs.h"
 	rm -rf "$dir/include"
 	mkdir -p "$dir/include"

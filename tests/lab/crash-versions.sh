@@ -348,20 +348,24 @@ provide_arm64() {
 	[ "$(id -u)" = 0 ] || die "debootstrap of an arm64 $suite root needs root"
 	command -v debootstrap >/dev/null || die "debootstrap not found: run 'tests/lab/lab.sh setup'"
 	qemu_user
-	read -r _ mirror key <<<"$(mirror_lines | awk '$1 == "main"')"
-	[ -n "$mirror" ] || die "no Debian mirror in the system's apt configuration"
-	kr=$(keyring_for "$key")
-	rm -rf "$dir/root" "$dir/root.part"
-	mkdir -p "$dir"
-	t0=$SECONDS
-	note "arm64 $ver: debootstrap --arch=arm64 --variant=minbase $suite (emulated: several minutes)"
-	# libc6-dev, libelf-dev, zlib1g-dev: the sysroot kaslr.so is cross-built against.
-	debootstrap --arch=arm64 --variant=minbase --include=crash,libc6-dev,libelf-dev,zlib1g-dev \
-		--keyring="$kr" "$suite" "$dir/root.part" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
-		{ tail -n 5 "$dir/debootstrap.log" >&2; die "arm64 debootstrap of $suite failed (log: $dir/debootstrap.log)"; }
-	rm -rf "$dir/root.part/var/cache/apt/archives/"*.deb
-	mv "$dir/root.part" "$dir/root"
-	note "arm64 $ver: debootstrap done in $((SECONDS - t0)) s ($(du -sh "$dir/root" | cut -f1))"
+	# root/ appears only once debootstrap succeeded (root.part renamed): a
+	# run stopped after that keeps it.
+	if [ ! -x "$dir/root/usr/bin/crash" ]; then
+		read -r _ mirror key <<<"$(mirror_lines | awk '$1 == "main"')"
+		[ -n "$mirror" ] || die "no Debian mirror in the system's apt configuration"
+		kr=$(keyring_for "$key")
+		rm -rf "$dir/root" "$dir/root.part"
+		mkdir -p "$dir"
+		t0=$SECONDS
+		note "arm64 $ver: debootstrap --arch=arm64 --variant=minbase $suite (emulated: several minutes)"
+		# libc6-dev, libelf-dev, zlib1g-dev: the sysroot kaslr.so is cross-built against.
+		debootstrap --arch=arm64 --variant=minbase --include=crash,libc6-dev,libelf-dev,zlib1g-dev \
+			--keyring="$kr" "$suite" "$dir/root.part" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+			{ tail -n 5 "$dir/debootstrap.log" >&2; die "arm64 debootstrap of $suite failed (log: $dir/debootstrap.log)"; }
+		rm -rf "$dir/root.part/var/cache/apt/archives/"*.deb
+		mv "$dir/root.part" "$dir/root"
+		note "arm64 $ver: debootstrap done in $((SECONDS - t0)) s ($(du -sh "$dir/root" | cut -f1))"
+	fi
 	# qemu-aarch64-static with QEMU_LD_PREFIX (its -L): the root's loader and
 	# libraries, the host's files (dumps, vmlinux, kaslr.so) at their own
 	# paths, no chroot.  crash itself needs no binfmt_misc; the programs it

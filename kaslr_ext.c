@@ -53,8 +53,13 @@ kaslr_init(void)
 
 	/* Built against another crash's defs.h, every struct offset may be wrong: stay out. */
 	if (kaslr_crash_mismatch(why, sizeof(why))) {
+#ifdef ARM64
+		fprintf(fp, "kaslr.so: %s: use build/arm64-crash-<that release>/kaslr.so (\"make "
+			    "arm64\"); not registering the kaslr command\n", why);
+#else
 		fprintf(fp, "kaslr.so: %s: rebuild it with \"make CRASH_SRC=<that crash's "
 			    "defs.h directory>\"; not registering the kaslr command\n", why);
+#endif
 		return;
 	}
 	register_extension(command_table);

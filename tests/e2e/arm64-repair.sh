@@ -7,18 +7,25 @@
 #
 # Usage: arm64-repair.sh [--crash VER] [VMLINUX VMCI_DUMP]
 #
-# For each case: a copy of VMCI_DUMP without its VMCOREINFO note
-# (tests/lab/strip-notes.py) is opened with "crash --minimal", repaired with
-# "kaslr -r KERNELOFFSET KIMAGE_VOFFSET" taken from the note, and the output
-# of the commands below must equal that of a session opened on VMCI_DUMP
-# itself (sys without its DUMPFILE line; help -m only the layout lines, not
-# heap pointers).  Without arguments the cases are the vmci boots listed in
-# $LAB/dumps/index.arm64 (their truth.env names VMLINUX; the dump is
-# panic.elf, else the first *.elf).  One "PASS name" / "FAIL name: why" line
-# per check, then "N passed, N failed"; exit 1 on any failure.
+# Cases, from $LAB/dumps/index.arm64 (truth.env names VMLINUX, KERNELOFFSET,
+# KIMAGE_VOFFSET, TEXT_GUEST):
+#   KVER/vmci    a copy of panic.elf without its VMCOREINFO note
+#                (tests/lab/strip-notes.py) is opened with "crash --minimal"
+#                and repaired with "kaslr -r KERNELOFFSET KIMAGE_VOFFSET"; the
+#                commands below must print what a session on panic.elf itself
+#                prints (sys without its DUMPFILE line; help -m only the
+#                layout lines, not heap pointers);
+#   KVER/novmci  panic.elf and panic.kdump (no note: another boot) repaired
+#                with their truth: sym _text must be TEXT_GUEST.
+# Each repaired session must come up full, unless this crash cannot open the
+# same kernel's dump with its note either (the vmci control never reached
+# its prompt): then it must stay a relocated --minimal session.
+# With VMLINUX VMCI_DUMP: that one vmci case, the values from the note.
+# One "PASS name" / "FAIL name: why" line per check, then "N passed, N
+# failed"; exit 1 on any failure.
 #
-# Emulated crash is slow (10 s --minimal, 45 s full start on a 1 GiB dump):
-# two sessions per case, run one after the other.
+# Emulated crash is slow (8.0.2: 10 s --minimal, 45 s full start on a 1 GiB
+# dump): the sessions run one after the other.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -77,35 +84,33 @@ sys.exit(1)
 EOF
 }
 
-one_case() {	# one_case NAME VMLINUX VMCI_DUMP
-	local name=$1 vml=$2 vmci=$3 dir=$OUT/$1 ko kv rc
+# repair NAME VMLINUX DUMP KO KV TEXT CONTROL_STATE - repair DUMP in a
+# --minimal session; CONTROL_STATE: ok (a session with the note came up:
+# $dir/vmci.log), noprompt (it never reached its prompt), none (no control).
+repair() {
+	local name=$1 vml=$2 dump=$3 ko=$4 kv=$5 text=$6 ctl=$7 dir=$OUT/$1 rc got
 	mkdir -p "$dir"
-	ko=$(note_value "$vmci" KERNELOFFSET) && kv=$(note_value "$vmci" "NUMBER(kimage_voffset)") ||
-		{ ko "$name/note" "$vmci has no VMCOREINFO note with KERNELOFFSET and kimage_voffset"; return; }
-	rm -f "$dir/novmci.elf"
-	python3 "$ROOT/tests/lab/strip-notes.py" --drop VMCOREINFO "$vmci" "$dir/novmci.elf" >/dev/null 2>&1 ||
-		{ ko "$name/strip" "strip-notes.py failed"; return; }
-	session_script "${CMDS[@]}" | timeout -k 10 600 "$CRASH" -s "$vml" "$vmci" >"$dir/vmci.log" 2>&1
-	rc=$?
-	if ! why=$(session_verdict "$dir/vmci.log" "$rc" "${CMDS[@]}"); then
-		ko "$name/control" "crash $VER on the dump with its note: $why"
-		rm -f "$dir/novmci.elf"
-		return
-	fi
 	{ echo "extend $SO"; echo "kaslr -r $ko $kv"; session_script "${CMDS[@]}"; } |
-		timeout -k 10 600 "$CRASH" -s --minimal "$vml" "$dir/novmci.elf" >"$dir/repair.log" 2>&1
+		timeout -k 10 900 "$CRASH" -s --minimal "$vml" "$dump" >"$dir/repair.log" 2>&1
 	rc=$?
-	rm -f "$dir/novmci.elf"
 	if ! why=$(session_verdict "$dir/repair.log" "$rc" "${CMDS[@]}"); then
 		ko "$name/repair" "$why"
 		return
 	fi
-	if grep -q '^kaslr: relocated to' "$dir/repair.log" && ! grep -q 'full initialisation failed' "$dir/repair.log"; then
-		ok "$name/repair"
-	else
+	if ! grep -q '^kaslr: relocated to' "$dir/repair.log"; then
 		ko "$name/repair" "$(grep -m1 '^kaslr:' "$dir/repair.log")"
 		return
 	fi
+	got=$(sed -n '/@@CMD 0@@/,/@@CMD 1@@/s/^\([0-9a-f]*\) (T) _text.*/\1/p' "$dir/repair.log")
+	if [ "0x$got" = "$text" ]; then ok "$name/sym-_text"; else ko "$name/sym-_text" "${got:-none}, truth $text"; fi
+	if ! grep -q 'full initialisation failed' "$dir/repair.log"; then
+		ok "$name/full"
+	elif [ "$ctl" = noprompt ]; then
+		ok "$name/minimal ($(grep -m1 -o 'full initialisation failed in [^;]*' "$dir/repair.log"); crash $VER cannot open this kernel's dump with its note either)"
+	else
+		ko "$name/full" "$(grep -m1 -o 'full initialisation failed in [^;]*' "$dir/repair.log")"
+	fi
+	[ "$ctl" = ok ] || return
 	if diff <(normalise "$dir/vmci.log") <(normalise "$dir/repair.log") >"$dir/diff"; then
 		ok "$name/same-as-vmci"
 	else
@@ -113,23 +118,59 @@ one_case() {	# one_case NAME VMLINUX VMCI_DUMP
 	fi
 }
 
+# vmci_case NAME VMLINUX VMCI_DUMP KO KV TEXT - the control, then the repair
+# of a note-less copy; sets CONTROL (ok, noprompt, broken).
+vmci_case() {
+	local name=$1 vml=$2 vmci=$3 dir=$OUT/$1 rc why
+	mkdir -p "$dir"
+	rm -f "$dir/novmci.elf"
+	python3 "$ROOT/tests/lab/strip-notes.py" --drop VMCOREINFO "$vmci" "$dir/novmci.elf" >/dev/null 2>&1 ||
+		{ ko "$name/strip" "strip-notes.py failed"; return; }
+	session_script "${CMDS[@]}" | timeout -k 10 900 "$CRASH" -s "$vml" "$vmci" >"$dir/vmci.log" 2>&1
+	rc=$?
+	CONTROL=ok
+	why=$(session_verdict "$dir/vmci.log" "$rc" "${CMDS[@]}")
+	case $? in
+	0) ok "$name/control" ;;
+	2) CONTROL=noprompt; ok "$name/control (crash $VER cannot open it: $why)" ;;
+	*) CONTROL=broken; ko "$name/control" "$why" ;;
+	esac
+	[ "$CONTROL" = broken ] || repair "$name" "$vml" "$dir/novmci.elf" "$4" "$5" "$6" "$CONTROL"
+	rm -f "$dir/novmci.elf"
+}
+
 if [ $# = 2 ]; then
-	one_case "$(basename "$2" .elf)" "$1" "$2"
+	ko_=$(note_value "$2" KERNELOFFSET) && kv_=$(note_value "$2" "NUMBER(kimage_voffset)") &&
+		st_=$(note_value "$2" "SYMBOL(_stext)") ||
+		{ ko "note" "$2 has no VMCOREINFO note with KERNELOFFSET, kimage_voffset, _stext"; exit 1; }
+	# _text is _stext - 64 KiB on arm64 since 5.11 (head.S's image header page)
+	vmci_case "$(basename "$2" .elf)" "$1" "$2" "$ko_" "$kv_" "$(printf '0x%x' $((0x$st_ - 0x10000)))"
 else
-	[ -s "$LAB/dumps/index.arm64" ] || { ko arm64/index "no $LAB/dumps/index.arm64 (tests/lab/lab.sh makes the arm64 dumps)"; }
+	[ -s "$LAB/dumps/index.arm64" ] || ko arm64/index "no $LAB/dumps/index.arm64 (tests/lab/lab.sh makes the arm64 dumps)"
+	declare -A CTL
 	while read -r d; do
-		case $d in */vmci) ;; *) continue ;; esac
-		VMLINUX=
+		kver=$(basename "$(dirname "$d")")
+		VMLINUX= KERNELOFFSET= KIMAGE_VOFFSET= TEXT_GUEST=
 		# shellcheck disable=SC1091
 		. "$d/truth.env"
-		dump=$d/panic.elf
-		[ -f "$dump" ] || dump=$(ls "$d"/*.elf 2>/dev/null | head -n 1)
-		if [ -z "$VMLINUX" ] || [ ! -f "$dump" ]; then
-			ko "$(basename "$(dirname "$d")")/vmci" "no VMLINUX in truth.env or no .elf dump in $d"
+		if [ -z "$VMLINUX" ] || [ -z "$KERNELOFFSET" ] || [ -z "$KIMAGE_VOFFSET" ] || [ -z "$TEXT_GUEST" ]; then
+			ko "$kver/$(basename "$d")/truth" "$d/truth.env lacks VMLINUX, KERNELOFFSET, KIMAGE_VOFFSET or TEXT_GUEST"
 			continue
 		fi
-		one_case "$(basename "$(dirname "$d")")" "$VMLINUX" "$dump"
-	done <"$LAB/dumps/index.arm64"
+		case $d in
+		*/vmci)
+			CONTROL=broken
+			vmci_case "$kver/vmci" "$VMLINUX" "$d/panic.elf" "$KERNELOFFSET" "$KIMAGE_VOFFSET" "$TEXT_GUEST"
+			CTL[$kver]=$CONTROL ;;
+		*/novmci)
+			for f in panic.elf panic.kdump; do
+				repair "$kver/novmci/$f" "$VMLINUX" "$d/$f" "$KERNELOFFSET" "$KIMAGE_VOFFSET" \
+					"$TEXT_GUEST" "$([ "${CTL[$kver]:-}" = noprompt ] && echo noprompt || echo none)"
+			done ;;
+		esac
+	# vmci boots first: whether crash opens a kernel with its note decides
+	# what its novmci boots must do.
+	done < <(grep '/vmci$' "$LAB/dumps/index.arm64"; grep '/novmci$' "$LAB/dumps/index.arm64")
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

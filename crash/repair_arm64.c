@@ -210,14 +210,29 @@ layout_text(const struct kaslr_arm64_layout *l)
 }
 
 static ulong pre_gdb_md_flags;
+static int pre_gdb_have_phys_offset;
+static ulong pre_gdb_phys_offset;
 
+/*
+ * arm64_init(PRE_GDB), from the session's machdep flags (it ORs its paging
+ * flags in).  PHYS_OFFSET, when known, is handed over the way --machdep
+ * phys_offset= does (the PHYS_OFFSET flag, cleared again after): crash takes
+ * a kdump-compressed dump's sub-header phys_base before any vmcoreinfo key,
+ * and QEMU writes the start of RAM there, which is not memstart_addr once
+ * the linear map is randomised.
+ */
 static void
 pre_gdb(void *arg)
 {
 	(void)arg;
-	/* PRE_GDB ORs its paging flags (VM_L4_4K ...) in: start from the session's. */
 	machdep->flags = pre_gdb_md_flags;
+	if (pre_gdb_have_phys_offset) {
+		machdep->flags |= PHYS_OFFSET;
+		machdep->machspec->phys_offset = pre_gdb_phys_offset;
+	}
 	arm64_init(PRE_GDB);
+	if (!(pre_gdb_md_flags & PHYS_OFFSET))
+		machdep->flags &= ~PHYS_OFFSET;
 }
 
 static void
@@ -387,6 +402,13 @@ kaslr_repair_layout_arm64(struct kaslr_repair *t, const struct kaslr_arm64_layou
 	    (sp = symbol_search("_stext")))
 		st->_stext_vmlinux = sp->value - l->kernel_offset;
 	pre_gdb_md_flags = before->md.flags | NEW_VMEMMAP;
+	pre_gdb_have_phys_offset = 1;
+	if (l->known & KASLR_ARM64_PHYS_OFFSET)
+		pre_gdb_phys_offset = (ulong)l->phys_offset;
+	else if (read_image_var("memstart_addr", l->kimage_voffset, &memstart, sizeof(memstart)) == 0)
+		pre_gdb_phys_offset = (ulong)memstart;
+	else
+		pre_gdb_have_phys_offset = 0;
 	if (kaslr_repair_catch_fatal(pre_gdb, NULL) < 0) {
 		snprintf(err, errlen, "arm64_init(PRE_GDB) failed with these values");
 		return -1;
@@ -409,8 +431,8 @@ kaslr_repair_layout_arm64(struct kaslr_repair *t, const struct kaslr_arm64_layou
 				  machdep->machspec->phys_offset, &ram_len))) {
 		if (vmci_differs(ram, "KERNELOFFSET", l->kernel_offset) ||
 		    vmci_differs(ram, "NUMBER(kimage_voffset)", l->kimage_voffset) ||
-		    ((l->known & KASLR_ARM64_PHYS_OFFSET) &&
-		     vmci_differs(ram, "NUMBER(PHYS_OFFSET)", l->phys_offset))) {
+		    (pre_gdb_have_phys_offset &&
+		     vmci_differs(ram, "NUMBER(PHYS_OFFSET)", pre_gdb_phys_offset))) {
 			char *ko = vmci_lookup(ram, "KERNELOFFSET");
 			char *kv = vmci_lookup(ram, "NUMBER(kimage_voffset)");
 			char *po = vmci_lookup(ram, "NUMBER(PHYS_OFFSET)");

@@ -24,6 +24,7 @@
 #include "core/types.h"
 #include "core/vmlinux.h"
 #include "core/x86_64/x86_64.h"
+#include "core/arm64/arm64.h"
 
 /* ---- verification (core/verify.c) ---- */
 

@@ -811,7 +811,7 @@ note_values(struct run *r)
 		    KASLR_OK)
 		return;
 	r->has_note_values = kaslr_vmci_kernel_offset(&v, &r->note_offset) == 0 &&
-			     kaslr_vmci_phys_base(&v, &r->note_phys_base) == 0;
+			     kaslr_vmci_placement(&v, &r->note_phys_base) == 0;
 	kaslr_vmci_free(&v);
 }
 

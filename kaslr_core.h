@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arch.h"
 #include "core/candidate.h"
 #include "core/paging.h"
 #include "core/types.h"

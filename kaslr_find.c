@@ -346,6 +346,40 @@ best_cand(const struct run *r)
 	return r->rep && r->rep->best >= 0 && r->status == KASLR_OK ? &r->rep->cand[r->rep->best] : NULL;
 }
 
+/*
+ * Where each arm64 vCPU's pc lies under the answer: a CPU in the kernel
+ * (EL1) runs in the image, or in modules/vmalloc'd code; a pc at EL1 below
+ * the image's link address would contradict the answer.  A cross-check to
+ * read, not evidence the search used.  @returns the text, "" without PCs.
+ */
+static const char *
+arm64_pc_where(const struct run *r, const struct kaslr_candidate *b, int i, char *buf, size_t size)
+{
+	uint64_t pc = r->dump.notes.arm64_pc[i], text = r->vml.text ? r->vml.text : r->vml.stext;
+	unsigned el = (unsigned)(r->dump.notes.arm64_pstate[i] >> 2) & 3;
+
+	if (el == 0)
+		snprintf(buf, size, "user space (EL0)");
+	else if (pc >= text + b->kernel_offset && r->vml.end && pc < r->vml.end + b->kernel_offset)
+		snprintf(buf, size, "in the kernel image, _text+0x%" PRIx64, pc - text - b->kernel_offset);
+	else if (pc >> 63)
+		snprintf(buf, size, "kernel, outside the image (a module or vmalloc'd code)");
+	else
+		snprintf(buf, size, "not a kernel address at EL%u", el);
+	return buf;
+}
+
+static void
+print_arm64_pcs(const struct run *r, const struct kaslr_candidate *b)
+{
+	int i, n = r->dump.notes.nr_arm64 < KASLR_ARM64_MAX_PCS ? r->dump.notes.nr_arm64 : KASLR_ARM64_MAX_PCS;
+	char where[96];
+
+	for (i = 0; i < n; i++)
+		printf("  cpu %d pc: 0x%016" PRIx64 " %s\n", i, r->dump.notes.arm64_pc[i],
+		       arm64_pc_where(r, b, i, where, sizeof(where)));
+}
+
 static void
 print_json(const struct run *r)
 {
@@ -405,6 +439,20 @@ print_json(const struct run *r)
 			fputs(",\n  \"phys_offset\": null,\n  \"text_paddr\": null,\n  \"va_bits\": null"
 			      ",\n  \"vabits_actual\": null,\n  \"page_size\": null", f);
 		}
+	}
+	if (r->arch == &kaslr_arch_arm64) {
+		int n = r->dump.notes.nr_arm64 < KASLR_ARM64_MAX_PCS ? r->dump.notes.nr_arm64 : KASLR_ARM64_MAX_PCS;
+		char where[96];
+
+		fputs(",\n  \"cpu_pcs\": [", f);
+		for (k = 0; k < n; k++) {
+			fprintf(f, "%s{\"cpu\": %d, \"pc\": ", k ? ", " : "", k);
+			json_hex(f, r->dump.notes.arm64_pc[k]);
+			fputs(", \"where\": ", f);
+			json_str(f, b ? arm64_pc_where(r, b, k, where, sizeof(where)) : NULL);
+			fputc('}', f);
+		}
+		fputc(']', f);
 	}
 	fprintf(f, ",\n  \"verified\": %s,\n  \"checks\": [", b ? "true" : "false");
 	for (i = 0, k = 0; b && i < kaslr_nr_check_names; i++)
@@ -551,7 +599,12 @@ print_human(const struct run *r, int verbose)
 			       len >= 1 << 20 ? "MiB" : "KiB");
 		}
 	}
-	if (d->nr_cpus)
+	if (r->arch == &kaslr_arch_arm64 && d->notes.nr_arm64)
+		printf("  registers: %d CPU%s from NT_PRSTATUS (pc, sp, pstate; no TTBR1: the image's own page "
+		       "tables are used)\n", d->notes.nr_arm64, d->notes.nr_arm64 == 1 ? "" : "s");
+	else if (r->arch == &kaslr_arch_arm64)
+		printf("  registers: none (no CPU notes in the dump; the image's own page tables are used)\n");
+	else if (d->nr_cpus)
 		printf("  registers: %d CPU%s from %s\n", d->nr_cpus, d->nr_cpus == 1 ? "" : "s", d->regs_source);
 	else if (d->notes.nr_prstatus)
 		printf("  registers: none (%d NT_PRSTATUS notes but no QEMU CPU state: memory scan only)\n",
@@ -613,6 +666,8 @@ print_human(const struct run *r, int verbose)
 			printf(" (vmlinux %s)", r->vml.osrelease);
 	}
 	printf("\n");
+	if (r->arch == &kaslr_arch_arm64)
+		print_arm64_pcs(r, b);
 	for (k = 0; k < rep->nr_vmci; k++) {
 		const struct kaslr_vmci_copy *v = &rep->vmci[k];
 

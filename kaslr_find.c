@@ -550,13 +550,13 @@ print_regs_table(const struct dump *d)
 }
 
 static void
-print_candidates(const struct kaslr_report *rep)
+print_candidates(const struct run *r, const struct kaslr_report *rep)
 {
 	int k;
 
 	printf("  candidates:\n");
 	printf("    %-10s %-3s %-12s %-2s %-10s %-18s %-9s %-42s %s\n", "METHOD", "CPU", "PGD", "LV",
-	       "OFFSET", "PHYS_BASE", "STATUS", "CHECKS", "NOTE");
+	       "OFFSET", r->arch == &kaslr_arch_x86_64 ? "PHYS_BASE" : "KIMAGE_VOFFSET", "STATUS", "CHECKS", "NOTE");
 	for (k = 0; k < rep->nr_cand; k++) {
 		const struct kaslr_candidate *c = &rep->cand[k];
 		char cpu[48], pgd[20], ck[128];
@@ -624,7 +624,7 @@ print_human(const struct run *r, int verbose)
 		       !b ? "" : b->kernel_offset == r->note_offset && b->phys_base == r->note_phys_base
 			     ? " (agrees)" : " (DISAGREES with the result)");
 	if (verbose && rep)
-		print_candidates(rep);
+		print_candidates(r, rep);
 	if (!b) {
 		printf("  result: %s%s\n", r->status == KASLR_AMBIGUOUS ? "ambiguous" : "not found",
 		       verbose ? "" : " (-v lists every candidate)");

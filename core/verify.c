@@ -164,8 +164,9 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 	if (off % arch->align == 0)
 		checks |= KASLR_V_ALIGNED;
 	else
-		kaslr_buf_append(why, sizeof(why), "%sKERNELOFFSET 0x%" PRIx64 " is not a multiple of 0x%" PRIx64,
-			   *why ? "; " : "", off, arch->align);
+		kaslr_buf_append(why, sizeof(why), "%sKERNELOFFSET 0x%" PRIx64 " is not %" PRIu64 " %s aligned",
+			   *why ? "; " : "", off, arch->align >= (1 << 20) ? arch->align >> 20 : arch->align >> 10,
+			   arch->align >= (1 << 20) ? "MiB" : "KiB");
 	if (text && arch->in_window) {
 		if (arch->in_window(vml, text_dump, one, sizeof(one)))
 			checks |= KASLR_V_WINDOW;

@@ -15,8 +15,9 @@
  *      stub's first load) matches too: step 3 tells them apart.
  *   2. swapper_pg_dir lies at its link-time distance from _text.  Every
  *      translation regime is tried on it; each address at or above the
- *      link-time _text that maps physical _text is a candidate virtual
- *      _text (KASLR only adds to the link address).
+ *      link-time linux_banner that maps the banner found is a candidate
+ *      (KASLR only adds to the link address).  The banner, not _text: the
+ *      image header before _stext is not mapped.
  *   3. Each candidate is verified like any other (kaslr_verify with the
  *      tables): the full banner, the page tables mapping it, and the
  *      relocated pointers plus kimage_voffset as the kernel stored it,
@@ -86,6 +87,12 @@ static enum kaslr_status try_image(struct kaslr_ctx *ctx, const struct kaslr_vml
 				   char *why, size_t whysize)
 {
 	uint64_t text = kaslr_vml_text(vml), root = text_pa + (vml->swapper_pg_dir - text);
+	/*
+	 * The anchor is linux_banner's page, not _text's: the image header
+	 * (_text up to _stext) is not mapped since 4.x (map_kernel maps from
+	 * _stext), .rodata always is.
+	 */
+	uint64_t banner_pa = text_pa + (vml->linux_banner - text);
 	int g, k, n, mapped = 0;
 	enum kaslr_status st;
 
@@ -94,7 +101,7 @@ static enum kaslr_status try_image(struct kaslr_ctx *ctx, const struct kaslr_vml
 		struct kaslr_paging pg;
 
 		kaslr_arm64_paging_init(&pg, root, &kaslr_arm64_geometries[g]);
-		st = kaslr_arm64_mappings_of(ctx, &pg, text, text_pa, vas, MAX_ALIASES, &n);
+		st = kaslr_arm64_mappings_of(ctx, &pg, vml->linux_banner, banner_pa, vas, MAX_ALIASES, &n);
 		if (st == KASLR_NOMEM)
 			return st;
 		if (st != KASLR_OK || !n)
@@ -105,8 +112,8 @@ static enum kaslr_status try_image(struct kaslr_ctx *ctx, const struct kaslr_vml
 			int j;
 
 			kaslr_cand_init(&c, KASLR_M_PTSCAN, -1);
-			c.kernel_offset = vas[k] - text;
-			c.phys_base = (int64_t)(vas[k] - text_pa);	/* kimage_voffset */
+			c.kernel_offset = vas[k] - vml->linux_banner;
+			c.phys_base = (int64_t)(vas[k] - banner_pa);	/* kimage_voffset */
 			c.pgd_paddr = root;
 			c.levels = pg.levels;
 			c.pg = pg;
@@ -117,7 +124,7 @@ static enum kaslr_status try_image(struct kaslr_ctx *ctx, const struct kaslr_vml
 			if (j < *nr && j < max)
 				continue;
 			kaslr_cand_note(&c, "image at physical 0x%" PRIx64 ", its swapper_pg_dir (%d KiB pages, "
-					"%d-bit VA) maps _text at 0x%" PRIx64, text_pa, 1 << (pg.page_shift - 10),
+					"%d-bit VA) maps linux_banner at 0x%" PRIx64, text_pa, 1 << (pg.page_shift - 10),
 					pg.va_bits, vas[k]);
 			if (kaslr_verify(ctx, vml, &c.pg, &c) == KASLR_OK)
 				(*nr_verified)++;
@@ -132,7 +139,8 @@ static enum kaslr_status try_image(struct kaslr_ctx *ctx, const struct kaslr_vml
 	}
 	if (!mapped && !*why)
 		kaslr_errf(why, whysize, "the image at physical 0x%" PRIx64 " has no swapper_pg_dir at 0x%" PRIx64
-			   " that maps it in any arm64 translation regime (a stale copy of the image?)", text_pa, root);
+			   " that maps its linux_banner in any arm64 translation regime (a stale copy of the image?)",
+			   text_pa, root);
 	return KASLR_OK;
 }
 

@@ -252,7 +252,9 @@ enum kaslr_status kaslr_arm64_paging_for(struct kaslr_ctx *ctx, const struct kas
 					 uint64_t kernel_offset, uint64_t kimage_voffset,
 					 struct kaslr_paging *pg_ret)
 {
-	uint64_t root, bva = vml->linux_banner + kernel_offset, tva = kaslr_vml_text(vml) + kernel_offset;
+	/* linux_banner and _stext (the image header before _stext is not mapped): both where the image lies. */
+	uint64_t root, bva = vml->linux_banner + kernel_offset, tva = (vml->stext ? vml->stext : vml->linux_banner) +
+								     kernel_offset;
 	uint64_t want_b = bva - kimage_voffset, want_t = tva - kimage_voffset, pa;
 	int g, found = -1;
 
@@ -265,7 +267,6 @@ enum kaslr_status kaslr_arm64_paging_for(struct kaslr_ctx *ctx, const struct kas
 		struct kaslr_paging pg;
 
 		kaslr_arm64_paging_init(&pg, root, &kaslr_arm64_geometries[g]);
-		/* The banner and _text both where the image lies: this regime walks the image's tables. */
 		if (kaslr_arm64_vtop(ctx, &pg, bva, &pa, NULL) != KASLR_OK || pa != want_b ||
 		    kaslr_arm64_vtop(ctx, &pg, tva, &pa, NULL) != KASLR_OK || pa != want_t)
 			continue;

@@ -156,8 +156,8 @@ static void a64_build(struct a64 *a, uint64_t *rnd, const struct kaslr_arm64_geo
 	synth_write_u64(&a->s, a->text_pa + OFF_VARS + 8, (uint64_t)a->vabits_actual);
 	synth_write_u64(&a->s, a->text_pa + OFF_VARS + 16, a->kimage_voffset);
 
-	/* The image with pages, the first 32 MiB of RAM in the linear map. */
-	a64_map_pages(a, a->text + a->offset, a->text_pa, IMG_SIZE);
+	/* The image from _stext with pages (map_kernel leaves the header unmapped), 32 MiB of RAM linear. */
+	a64_map_pages(a, a->text + 0x10000 + a->offset, a->text_pa + 0x10000, IMG_SIZE - 0x10000);
 	linear = ~0ULL << g->va_bits;
 	a64_map_pages(a, linear, a->ram_base, 32ULL << 20 < gran * 64 ? gran * 64 : 32ULL << 20);
 	(void)gran;
@@ -249,9 +249,9 @@ static int t_find_alias_stale(uint64_t *rnd, char *why, size_t whylen)
 	/* A stale copy: banner and probes, unrelocated, no tables. */
 	stale_pa = a.text_pa >= a.ram_base + IMG_SIZE + 0x100000 ? a.ram_base : a.text_pa + IMG_SIZE + 0x100000;
 	synth_write(&a.s, stale_pa + OFF_BANNER, a.banner, a.vml.banner_len);
-	/* An alias of the image's first page, high in the kernel half. */
+	/* An alias of the banner's page, high in the kernel half (a fixmap slot). */
 	alias = ~0ULL - (8ULL << 20) + 1;
-	a64_map(&a, alias, a.text_pa, a.levels - 1);
+	a64_map(&a, alias, (a.text_pa + OFF_BANNER) & ~0xfffULL, a.levels - 1);
 	st = kaslr_find(&a.ctx, &a.vml, NULL, 0, KASLR_METHODS_ALL, rep);
 	FAIL_IF(st != KASLR_OK, "kaslr_find: %s: %s", kaslr_status_name(st), a.ctx.err);
 	b = &rep->cand[rep->best];

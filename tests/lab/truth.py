@@ -30,16 +30,21 @@ vmcoreinfo, read from the note of its /proc/kcore ("LAB: kcore: " lines of
 serial.log, saved as kcore-vmcoreinfo.txt next to --out), and:
 
     KERNELOFFSET   = _text(/proc/kallsyms) - _text(vmlinux)
-    KIMAGE_VOFFSET = _stext(/proc/kallsyms) - "Kernel code" start (/proc/iomem,
-                     which is __pa_symbol(_stext) on arm64)
+    KIMAGE_VOFFSET = S(guest) - "Kernel code" start (/proc/iomem), where S
+                     (KERNEL_CODE_SYM) is the symbol the resource starts at:
+                     _stext in 6.1, _text in 6.12.  The resource ends at
+                     __pa_symbol(__init_begin) - 1 in both, so S is the one of
+                     the two whose distance to __init_begin in the vmlinux is
+                     the resource's size; neither is an error.
+    TEXT_PHYS      = TEXT_GUEST - KIMAGE_VOFFSET (where _text is in RAM)
     PHYS_OFFSET, VA_BITS, KERNELPACMASK, PAGESIZE  from the kcore vmcoreinfo
                      (memstart_addr is not in kallsyms)
 
 Checks, besides those above that apply (no QEMU notes on arm64): the boot
 log said "KASLR enabled" when --kaslr 1; the kcore vmcoreinfo's OSRELEASE,
 KERNELOFFSET and NUMBER(kimage_voffset) equal the kallsyms/iomem values;
-a dump's VMCOREINFO note equals the kcore one in KERNELOFFSET,
-NUMBER(kimage_voffset) and NUMBER(PHYS_OFFSET).
+a dump's VMCOREINFO note equals the kcore one (every key but CRASHTIME),
+so NOTE_KERNELOFFSET, NOTE_KIMAGE_VOFFSET and NOTE_PHYS_OFFSET equal the truth.
 """
 import argparse
 import os
@@ -233,7 +238,16 @@ def compute_arm64(a):
         raise TruthError("_stext - _text is 0x%x in the guest, 0x%x in the vmlinux (wrong vmlinux?)"
                          % (stext_guest - hexval(g["_text"], "_text"), stext_vmlinux - text_vmlinux))
     ko = text_guest - text_vmlinux
-    kvo = (stext_guest - kernel_code) & U64
+    init_vmlinux = elfnotes.symbol_value(a.vmlinux, "__init_begin")
+    size = kernel_code_end + 1 - kernel_code
+    starts = [(sym, v) for sym, v in (("_stext", stext_vmlinux), ("_text", text_vmlinux))
+              if init_vmlinux - v == size]
+    if not starts:
+        raise TruthError("\"Kernel code\" is 0x%x bytes: neither _stext..__init_begin (0x%x) nor "
+                         "_text..__init_begin (0x%x) of the vmlinux" % (
+                             size, init_vmlinux - stext_vmlinux, init_vmlinux - text_vmlinux))
+    code_sym, code_vmlinux = starts[0]
+    kvo = (code_vmlinux + ko - kernel_code) & U64
     if ko < 0 or ko & 0xfff:
         raise TruthError("implausible KERNELOFFSET 0x%x (wrong vmlinux?)" % ko)
     if a.kaslr and not ko:
@@ -282,7 +296,9 @@ def compute_arm64(a):
            ("TEXT_GUEST", "0x%x" % text_guest), ("STEXT_GUEST", "0x%x" % stext_guest),
            ("TEXT_VMLINUX", "0x%x" % text_vmlinux), ("STEXT_VMLINUX", "0x%x" % stext_vmlinux),
            ("KERNEL_CODE", "0x%x" % kernel_code), ("KERNEL_CODE_END", "0x%x" % kernel_code_end),
+           ("KERNEL_CODE_SYM", code_sym),
            ("KERNELOFFSET", "0x%x" % ko), ("KIMAGE_VOFFSET", "0x%x" % kvo),
+           ("TEXT_PHYS", "0x%x" % ((text_guest - kvo) & U64)),
            ("PHYS_OFFSET", "0x%x" % phys_offset), ("VA_BITS", str(va_bits)),
            ("KERNELPACMASK", pacmask if pacmask else ""), ("PAGESIZE", str(pagesize)),
            ("KASLR", "1" if a.kaslr else "0"), ("FW_CFG", g["fw_cfg"]),
@@ -293,6 +309,13 @@ def compute_arm64(a):
                 raise TruthError("%s: note OSRELEASE %r != guest %r"
                                  % (path, vmci.get("OSRELEASE"), g["release"]))
             nko, nkvo, npo = arm64_values(vmci, path + ": VMCOREINFO note")
+            # The note QEMU found is the kernel's one vmcoreinfo, as /proc/kcore
+            # shows it (CRASHTIME aside: a crash kernel adds it).
+            diff = sorted(k for k in set(kcore) | set(vmci)
+                          if k != "CRASHTIME" and kcore.get(k) != vmci.get(k))
+            if diff:
+                raise TruthError("%s: VMCOREINFO note and the guest's /proc/kcore vmcoreinfo differ in %s"
+                                 % (path, ", ".join(diff[:5])))
             if (nko, nkvo, npo) != (ko, kvo, phys_offset):
                 raise TruthError("%s: VMCOREINFO note says KERNELOFFSET=0x%x kimage_voffset=0x%x "
                                  "PHYS_OFFSET=0x%x, guest truth is 0x%x 0x%x 0x%x"

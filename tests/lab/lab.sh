@@ -684,6 +684,7 @@ cmd_initramfs() {
 # (--la57: a CPU with 5-level paging, which the kernel then uses; x86_64 only)
 # and its dumps in $LAB/dumps/KVER/NAME; sets BOOT_DIR.  A dir without DONE is
 # remade from scratch.  The guest's architecture is the kernel's (kver_arch).
+# BOOT_MADE is 1 when it booted, 0 when the boot was cached.
 boot() {
 	local kver=${1:-} vmci=0 kaslr=1 la57=0 mem name='' d kdir t0 x opts=()
 	[ -n "$kver" ] || die "usage: lab.sh boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]"
@@ -715,7 +716,7 @@ boot() {
 	if [ $kaslr = 1 ]; then opts+=(--append "$GUEST_CMDLINE kaslr"); else opts+=(--append "$GUEST_CMDLINE nokaslr"); fi
 	kdir=$LAB/kernels/$kver
 	d=$LAB/dumps/$kver/$name
-	BOOT_DIR=$d
+	BOOT_DIR=$d BOOT_MADE=0
 	if [ -e "$d/DONE" ]; then
 		derive "$d"
 		note "$kver/$name: cached"
@@ -755,6 +756,7 @@ boot() {
 	done
 	derive "$d"
 	date -u +%FT%TZ >"$d/DONE"
+	BOOT_MADE=1
 	note "$kver/$name done in $((SECONDS - t0)) s ($(du -sh "$d" | cut -f1) on disk)"
 }
 
@@ -795,8 +797,9 @@ update_index() {
 	mkdir -p "$LAB/dumps"
 	for kver in $(current_kvers); do
 		for d in "$LAB/dumps/$kver"/*/; do
-			case $(basename "$d") in vmci | novmci | vmci-nokaslr | novmci-nokaslr | vmci-la57 | novmci-la57) ;; *) continue ;; esac
-			if [ -e "$d/DONE" ]; then echo "${d%/}"; fi
+			d=${d%/}
+			case ${d##*/} in vmci | novmci | vmci-nokaslr | novmci-nokaslr | vmci-la57 | novmci-la57) ;; *) continue ;; esac
+			if [ -e "$d/DONE" ]; then echo "$d"; fi
 		done
 	done >"$INDEX.tmp"
 	mv "$INDEX.tmp" "$INDEX"
@@ -814,7 +817,7 @@ arch_suites() {
 
 # dumps_of ARCH SUITE... - kernel, initramfs and the standard boots
 # ($STD_BOOTS) of each suite's ARCH kernel; the index is rewritten after every
-# boot, so that a finished boot is listed while the next one runs.
+# boot made, so that a finished boot is listed while the next one runs.
 dumps_of() {
 	local s b opts
 	arch_select "$1"
@@ -836,7 +839,7 @@ dumps_of() {
 			novmci-la57) opts=(--la57) ;;
 			esac
 			boot "$KVER" "${opts[@]}"
-			update_index
+			if [ "$BOOT_MADE" = 1 ]; then update_index; fi
 			DUMP_DIRS+=("$BOOT_DIR")
 		done
 	done

@@ -13,29 +13,32 @@
 #   initramfs KVER        build the busybox initramfs of a fetched kernel
 #   boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]
 #                         boot once, take idle and panic dumps; prints the dir
+#                         (a ...-cloud-arm64 KVER boots on qemu-system-aarch64;
+#                         --la57 is x86_64 only)
 #   dumps [SUITE...]      kernel + initramfs + vmci and novmci boots per suite
 #                         (default $KASLR_LAB_SUITES or "bookworm trixie sid");
 #                         prints the dump dirs, rewrites $LAB/dumps/index.
 #                         Without SUITEs it then does dumps-arm64 too.
-#   kernel-arm64 SUITE    kernel SUITE for arm64 (-cloud-arm64)
-#   dumps-arm64 [SUITE...] arm64 kernels booted on qemu-system-aarch64 -M virt:
-#                         vmci and novmci boots per suite (default
-#                         $KASLR_LAB_ARM64_SUITES or "bookworm trixie"),
-#                         listed in $LAB/dumps/index.arm64
-#   reboot-arm64 [SUITE...] reboot for the arm64 kernels
 #   all                   setup + dumps
 #   reboot [SUITE...]     boot the suites' current kernels again: new vmci,
 #                         novmci and novmci-la57 boots (KASLR places each
 #                         anew) replace the old ones; downloads nothing.
 #                         Without SUITEs it then does reboot-arm64 too.
 #                         Never on a lab others are testing against.
-#   share FROM            take the kernels (SUITE.current; kernels/KVER copied,
-#                         its vmlinux a symlink) and the crash releases
+#   kernel-arm64 SUITE    kernel SUITE for arm64 (-cloud-arm64)
+#   dumps-arm64 [SUITE...] arm64 kernels booted on qemu-system-aarch64 -M virt:
+#                         vmci and novmci boots per suite (default
+#                         $KASLR_LAB_ARM64_SUITES or "bookworm trixie"),
+#                         listed in $LAB/dumps/index.arm64
+#   reboot-arm64 [SUITE...] reboot for the arm64 kernels
+#   share FROM            take the kernels (SUITE.current, SUITE.current-arm64;
+#                         kernels/KVER copied, its vmlinux a symlink) and the
+#                         crash releases
 #                         (crash/, a symlink) of lab FROM, so that `reboot`
 #                         and `dumps` make a separate lab without downloading:
 #                           KASLR_LAB_DIR=NEW lab.sh share OLD
 #                           KASLR_LAB_DIR=NEW lab.sh reboot
-#   gc                    delete kernels and dumps no SUITE.current names
+#   gc                    delete kernels and dumps no SUITE.current(-arm64) names
 #   path                  print the lab directory
 #
 # Environment:

@@ -35,7 +35,8 @@ DUMPS = ("idle.elf", "idle.kdump", "panic.elf", "panic.kdump",
 # from the x86_64 ones every other group walks.
 ARM64_SUITES = os.environ.get("KASLR_LAB_ARM64_SUITES", "bookworm trixie").split()
 ARM64_BOOTS = ("vmci", "novmci")
-ARM64_DUMPS = ("idle.elf", "idle.kdump", "panic.elf", "panic.kdump", "idle-nonotes.elf", "panic-nonotes.elf")
+ARM64_DUMPS = ("idle.elf", "idle.kdump", "panic.elf", "panic.kdump", "idle-nonotes.elf", "panic-nonotes.elf",
+               "panic-nonotes.kdump")
 
 
 class LabError(Exception):

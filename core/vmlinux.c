@@ -539,6 +539,111 @@ probes_from_rela_dyn(struct elf_file *ef, struct kaslr_vmlinux *vml)
 #undef RELA_USABLE
 }
 
+#ifndef SHT_RELR
+#define SHT_RELR 19
+#endif
+
+/*
+ * Walk .relr.dyn (the ELF gABI's packed relative relocations): an even
+ * entry is an address, an odd one a bitmap of the 63 words after the last
+ * address.  @visit gets each address; @returns how many.
+ */
+static size_t
+relr_walk(const unsigned char *p, size_t n, void (*visit)(void *arg, uint64_t addr), void *arg)
+{
+	uint64_t where = 0;
+	size_t i, count = 0;
+	int b;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t e = kaslr_le64(p + i);
+
+		if (!(e & 1)) {
+			if (visit)
+				visit(arg, e);
+			count++;
+			where = e + 8;
+			continue;
+		}
+		for (b = 0; b < 63; b++) {
+			if ((e >> (b + 1)) & 1) {
+				if (visit)
+					visit(arg, where + 8 * (uint64_t)b);
+				count++;
+			}
+		}
+		where += 63 * 8;
+	}
+	return count;
+}
+
+struct relr_pick {
+	struct elf_file *ef;
+	const GElf_Shdr *rodata;
+	struct kaslr_vmlinux *vml;
+	uint64_t lo, hi;
+	size_t seen, usable, want, taken;
+	int counting;
+};
+
+static void
+relr_visit(void *arg, uint64_t addr)
+{
+	struct relr_pick *r = arg;
+	uint64_t v;
+
+	if (addr % 8 || addr < r->rodata->sh_addr || addr - r->rodata->sh_addr > r->rodata->sh_size - 8)
+		return;
+	if (r->counting) {
+		r->usable++;
+		return;
+	}
+	/* Probe t is the first usable word from the t-th of @want equal parts. */
+	if (r->taken >= r->want || r->seen++ < r->taken * r->usable / r->want)
+		return;
+	if (section_word(r->ef, r->rodata, addr, &v) < 0 || v < r->lo || v >= r->hi)
+		return;
+	probe_add(r->vml, addr, v);
+	r->taken++;
+}
+
+/*
+ * arm64 relocation probes from .relr.dyn (CONFIG_RELR, Debian's 6.x arm64
+ * kernels: .rela.dyn then holds a handful of entries).  A RELR word keeps
+ * its link-time value in place, and the kernel adds its offset at boot
+ * (relocate_kernel()), so in memory it reads that value + KERNELOFFSET.
+ */
+static void
+probes_from_relr_dyn(struct elf_file *ef, struct kaslr_vmlinux *vml)
+{
+	GElf_Shdr rodata, shdr;
+	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	struct relr_pick r;
+
+	while ((scn = elf_nextscn(ef->elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_RELR)
+			break;
+	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf || !section_named(ef->elf, ".rodata", &rodata) ||
+	    rodata.sh_type != SHT_PROGBITS || vml->nr_reloc >= KASLR_MAX_RELOC)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ef = ef;
+	r.rodata = &rodata;
+	r.vml = vml;
+	r.lo = vml->text ? vml->text : vml->stext;
+	r.hi = vml->end;
+	r.want = (size_t)(KASLR_MAX_RELOC - vml->nr_reloc);
+	if (!r.lo || r.hi <= r.lo)
+		return;
+	r.counting = 1;
+	relr_walk(data->d_buf, data->d_size, relr_visit, &r);
+	if (!r.usable)
+		return;
+	r.counting = 0;
+	relr_walk(data->d_buf, data->d_size, relr_visit, &r);
+}
+
 /*
  * Relocation probes beyond sys_call_table, which a kernel may lack or a
  * vmlinux may have renamed: the relocations of .rodata, else pointer-like
@@ -652,6 +757,7 @@ kaslr_vmlinux_open(const char *path, struct kaslr_vmlinux *vml, char *err, size_
 	read_build_id(ef.elf, vml);
 	if (vml->machine == EM_AARCH64) {
 		probes_from_rela_dyn(&ef, vml);
+		probes_from_relr_dyn(&ef, vml);
 	} else {
 		/* Probes point into the image: [_text, _end), else the whole window. */
 		uint64_t lo = vml->text ? vml->text : vml->stext ? vml->stext : START_KERNEL_MAP;

@@ -13,7 +13,9 @@ it (ELF and kdump-zlib, idle and panicked, and copies with no note at all):
                        _stext minus /proc/iomem's "Kernel code", PHYS_OFFSET, VA_BITS
                        and PAGESIZE from the guest's /proc/kcore note)
   arm64/route/NAME     the same with -m ptscan alone: the image found by its banner
-                       and its own swapper_pg_dir, no vmcoreinfo copy used
+                       and its own swapper_pg_dir, no vmcoreinfo copy used; its checks
+                       include the page tables and the relocated pointers (.rela.dyn
+                       on 6.1, .relr.dyn on 6.12)
   arm64/vmcoreinfo/B   --vmcoreinfo FILE on panic-nonotes.elf: FILE's KERNELOFFSET,
                        NUMBER(kimage_voffset), NUMBER(PHYS_OFFSET), NUMBER(VA_BITS)
                        are the truth's
@@ -72,7 +74,7 @@ def values_ok(j, t):
     return None
 
 
-def find_case(name, vmlinux, dump, t, extra=()):
+def find_case(name, vmlinux, dump, t, extra=(), need_checks=()):
     rc, out, err = run([FIND, "--json"] + list(extra) + [vmlinux, dump])
     if rc != 0:
         report(False, name, "kaslr-find exited %s: %s" % (rc, tail(err)))
@@ -83,6 +85,9 @@ def find_case(name, vmlinux, dump, t, extra=()):
         report(False, name, "not JSON (%s): %s" % (e, tail(out)))
         return None
     why = values_ok(j, t)
+    # The image route proves the offset itself twice: its tables, and the pointers the kernel relocated.
+    if not why and need_checks and not all(c in j.get("checks", []) for c in need_checks):
+        why = "checks %s, want %s among them" % (j.get("checks"), list(need_checks))
     report(why is None, name, why or "")
     return j
 
@@ -148,11 +153,12 @@ def main():
         for d, f in cases:
             t = lab.read_truth_arm64(d)
             base = "%s/%s/%s" % (os.path.basename(os.path.dirname(d)), os.path.basename(d), f)
-            for kind, extra in (("find", ()), ("route", ("-m", "ptscan"))):
+            for kind, extra, need in (("find", (), ("banner", "reloc")),
+                                      ("route", ("-m", "ptscan"), ("banner", "reloc", "pagetable"))):
                 expected += 1
                 if ONLY and not re.search(ONLY, "%s/%s" % (kind, base)):
                     continue
-                find_case("arm64/%s/%s" % (kind, base), t["VMLINUX"], os.path.join(d, f), t, extra)
+                find_case("arm64/%s/%s" % (kind, base), t["VMLINUX"], os.path.join(d, f), t, extra, need)
                 ran += 1
         for d in dirs:
             t = lab.read_truth_arm64(d)

@@ -41,8 +41,8 @@ CC ?= gcc
 SYSROOT ?=
 WARN = -Wall -Wextra
 CFLAGS ?= -g -O2
-CORE_SRCS = vmcoreinfo.c regs.c $(wildcard core/*.c core/x86_64/*.c)
-CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h $(wildcard core/*.h core/x86_64/*.h)
+CORE_SRCS = vmcoreinfo.c regs.c $(wildcard core/*.c core/x86_64/*.c core/arm64/*.c)
+CORE_HDRS = kaslr_core.h vmcoreinfo.h regs.h $(wildcard core/*.h core/x86_64/*.h core/arm64/*.h)
 
 # The crash glue: kaslr_ext.c and crash/ are all that include crash's defs.h.
 # -fvisibility=hidden: crash finds the module by its constructor, which calls

@@ -19,11 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arch.h"
 #include "core/candidate.h"
 #include "core/paging.h"
 #include "core/types.h"
 #include "core/vmlinux.h"
 #include "core/x86_64/x86_64.h"
+#include "core/arm64/arm64.h"
 
 /* ---- verification (core/verify.c) ---- */
 

@@ -18,6 +18,7 @@
  * Exit status: 0 found and verified, 1 not found / not verified, 2 usage
  * error or unreadable input.
  */
+#include <elf.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -328,6 +329,11 @@ struct run {
 	enum kaslr_status status;
 	const char *error;		/* final one-line error, or NULL */
 	double seconds;
+	const struct kaslr_arch *arch;
+	/* arm64: what crash needs besides the two values (have_a64: read through the answer). */
+	struct kaslr_arm64_values a64;
+	int have_a64;
+	char a64_err[KASLR_ERRLEN];
 	/* The dump's own VMCOREINFO note, if it has one. */
 	int has_note_values;
 	uint64_t note_offset;
@@ -338,6 +344,40 @@ static const struct kaslr_candidate *
 best_cand(const struct run *r)
 {
 	return r->rep && r->rep->best >= 0 && r->status == KASLR_OK ? &r->rep->cand[r->rep->best] : NULL;
+}
+
+/*
+ * Where each arm64 vCPU's pc lies under the answer: a CPU in the kernel
+ * (EL1) runs in the image, or in modules/vmalloc'd code; a pc at EL1 below
+ * the image's link address would contradict the answer.  A cross-check to
+ * read, not evidence the search used.  @returns the text, "" without PCs.
+ */
+static const char *
+arm64_pc_where(const struct run *r, const struct kaslr_candidate *b, int i, char *buf, size_t size)
+{
+	uint64_t pc = r->dump.notes.arm64_pc[i], text = r->vml.text ? r->vml.text : r->vml.stext;
+	unsigned el = (unsigned)(r->dump.notes.arm64_pstate[i] >> 2) & 3;
+
+	if (el == 0)
+		snprintf(buf, size, "user space (EL0)");
+	else if (pc >= text + b->kernel_offset && r->vml.end && pc < r->vml.end + b->kernel_offset)
+		snprintf(buf, size, "in the kernel image, _text+0x%" PRIx64, pc - text - b->kernel_offset);
+	else if (pc >> 63)
+		snprintf(buf, size, "kernel, outside the image (a module or vmalloc'd code)");
+	else
+		snprintf(buf, size, "not a kernel address at EL%u", el);
+	return buf;
+}
+
+static void
+print_arm64_pcs(const struct run *r, const struct kaslr_candidate *b)
+{
+	int i, n = r->dump.notes.nr_arm64 < KASLR_ARM64_MAX_PCS ? r->dump.notes.nr_arm64 : KASLR_ARM64_MAX_PCS;
+	char where[96];
+
+	for (i = 0; i < n; i++)
+		printf("  cpu %d pc: 0x%016" PRIx64 " %s\n", i, r->dump.notes.arm64_pc[i],
+		       arm64_pc_where(r, b, i, where, sizeof(where)));
 }
 
 static void
@@ -358,6 +398,8 @@ print_json(const struct run *r)
 	json_str(f, r->dump.file->format);
 	fputs(",\n  \"reader\": ", f);
 	json_str(f, r->dump.reader);
+	fputs(",\n  \"arch\": ", f);
+	json_str(f, r->arch->name);
 	fputs(",\n  \"osrelease\": ", f);
 	json_str(f, r->vml.osrelease[0] ? r->vml.osrelease : NULL);
 	fputs(",\n  \"registers\": ", f);
@@ -372,11 +414,45 @@ print_json(const struct run *r)
 	if (b) {
 		fprintf(f, ",\n  \"kernel_offset\": %" PRIu64 ",\n  \"kernel_offset_hex\": ", b->kernel_offset);
 		json_hex(f, b->kernel_offset);
-		fprintf(f, ",\n  \"phys_base\": %" PRId64 ",\n  \"phys_base_hex\": ", b->phys_base);
-		json_hex(f, (uint64_t)b->phys_base);
-	} else {
+		if (r->arch == &kaslr_arch_x86_64) {
+			fprintf(f, ",\n  \"phys_base\": %" PRId64 ",\n  \"phys_base_hex\": ", b->phys_base);
+			json_hex(f, (uint64_t)b->phys_base);
+		} else {
+			fputs(",\n  \"kimage_voffset\": ", f);
+			json_hex(f, (uint64_t)b->phys_base);
+		}
+	} else if (r->arch == &kaslr_arch_x86_64) {
 		fputs(",\n  \"kernel_offset\": null,\n  \"kernel_offset_hex\": null"
 		      ",\n  \"phys_base\": null,\n  \"phys_base_hex\": null", f);
+	} else {
+		fputs(",\n  \"kernel_offset\": null,\n  \"kernel_offset_hex\": null,\n  \"kimage_voffset\": null", f);
+	}
+	if (r->arch == &kaslr_arch_arm64) {
+		if (r->have_a64) {
+			fputs(",\n  \"phys_offset\": ", f);
+			json_hex(f, (uint64_t)r->a64.phys_offset);
+			fputs(",\n  \"text_paddr\": ", f);
+			json_hex(f, r->a64.text_paddr);
+			fprintf(f, ",\n  \"va_bits\": %d,\n  \"vabits_actual\": %d,\n  \"page_size\": %d",
+				r->a64.va_bits, r->a64.vabits_actual, 1 << r->a64.page_shift);
+		} else {
+			fputs(",\n  \"phys_offset\": null,\n  \"text_paddr\": null,\n  \"va_bits\": null"
+			      ",\n  \"vabits_actual\": null,\n  \"page_size\": null", f);
+		}
+	}
+	if (r->arch == &kaslr_arch_arm64) {
+		int n = r->dump.notes.nr_arm64 < KASLR_ARM64_MAX_PCS ? r->dump.notes.nr_arm64 : KASLR_ARM64_MAX_PCS;
+		char where[96];
+
+		fputs(",\n  \"cpu_pcs\": [", f);
+		for (k = 0; k < n; k++) {
+			fprintf(f, "%s{\"cpu\": %d, \"pc\": ", k ? ", " : "", k);
+			json_hex(f, r->dump.notes.arm64_pc[k]);
+			fputs(", \"where\": ", f);
+			json_str(f, b ? arm64_pc_where(r, b, k, where, sizeof(where)) : NULL);
+			fputc('}', f);
+		}
+		fputc(']', f);
 	}
 	fprintf(f, ",\n  \"verified\": %s,\n  \"checks\": [", b ? "true" : "false");
 	for (i = 0, k = 0; b && i < kaslr_nr_check_names; i++)
@@ -402,9 +478,9 @@ print_json(const struct run *r)
 			json_hex(f, c->pgd_paddr);
 		else
 			fputs("null", f);
-		fprintf(f, ", \"levels\": %d, \"kernel_offset\": %" PRIu64 ", \"phys_base\": %" PRId64
-			", \"status\": \"%s\", \"checks\": ", c->levels, c->kernel_offset, c->phys_base,
-			kaslr_status_name(c->status));
+		fprintf(f, ", \"levels\": %d, \"kernel_offset\": %" PRIu64 ", \"%s\": %" PRId64
+			", \"status\": \"%s\", \"checks\": ", c->levels, c->kernel_offset, r->arch->placement,
+			c->phys_base, kaslr_status_name(c->status));
 		json_str(f, checks_short(c->checks, ck, sizeof(ck)));
 		fputs(", \"note\": ", f);
 		json_str(f, c->note);
@@ -412,7 +488,7 @@ print_json(const struct run *r)
 	}
 	fputs(rep && rep->nr_cand ? "\n  ]" : "]", f);
 	fputs(",\n  \"crash_command\": ", f);
-	if (b) {
+	if (b && r->arch == &kaslr_arch_x86_64) {
 		crash_command(cmd, sizeof(cmd), r->vmlinux_arg, r->dump_arg, b->kernel_offset, b->phys_base);
 		json_str(f, cmd);
 	} else {
@@ -433,16 +509,16 @@ print_json(const struct run *r)
 		else
 			fputs(", \"kernel_offset\": null", f);
 		if (v->has_phys_base)
-			fprintf(f, ", \"phys_base\": %" PRId64, v->phys_base);
+			fprintf(f, ", \"%s\": %" PRId64, r->arch->placement, v->phys_base);
 		else
-			fputs(", \"phys_base\": null", f);
+			fprintf(f, ", \"%s\": null", r->arch->placement);
 		fprintf(f, ", \"verified\": %s}", v->verified ? "true" : "false");
 	}
 	fputs(rep && rep->nr_vmci ? "\n  ]" : "]", f);
 	fputs(",\n  \"dump_vmcoreinfo_note\": ", f);
 	if (r->has_note_values) {
-		fprintf(f, "{\"kernel_offset\": %" PRIu64 ", \"phys_base\": %" PRId64 ", \"agrees\": %s}",
-			r->note_offset, r->note_phys_base,
+		fprintf(f, "{\"kernel_offset\": %" PRIu64 ", \"%s\": %" PRId64 ", \"agrees\": %s}",
+			r->note_offset, r->arch->placement, r->note_phys_base,
 			b ? (b->kernel_offset == r->note_offset && b->phys_base == r->note_phys_base ? "true"
 												  : "false")
 			  : "null");
@@ -474,13 +550,13 @@ print_regs_table(const struct dump *d)
 }
 
 static void
-print_candidates(const struct kaslr_report *rep)
+print_candidates(const struct run *r, const struct kaslr_report *rep)
 {
 	int k;
 
 	printf("  candidates:\n");
 	printf("    %-10s %-3s %-12s %-2s %-10s %-18s %-9s %-42s %s\n", "METHOD", "CPU", "PGD", "LV",
-	       "OFFSET", "PHYS_BASE", "STATUS", "CHECKS", "NOTE");
+	       "OFFSET", r->arch == &kaslr_arch_x86_64 ? "PHYS_BASE" : "KIMAGE_VOFFSET", "STATUS", "CHECKS", "NOTE");
 	for (k = 0; k < rep->nr_cand; k++) {
 		const struct kaslr_candidate *c = &rep->cand[k];
 		char cpu[48], pgd[20], ck[128];
@@ -523,7 +599,12 @@ print_human(const struct run *r, int verbose)
 			       len >= 1 << 20 ? "MiB" : "KiB");
 		}
 	}
-	if (d->nr_cpus)
+	if (r->arch == &kaslr_arch_arm64 && d->notes.nr_arm64)
+		printf("  registers: %d CPU%s from NT_PRSTATUS (pc, sp, pstate; no TTBR1: the image's own page "
+		       "tables are used)\n", d->notes.nr_arm64, d->notes.nr_arm64 == 1 ? "" : "s");
+	else if (r->arch == &kaslr_arch_arm64)
+		printf("  registers: none (no CPU notes in the dump; the image's own page tables are used)\n");
+	else if (d->nr_cpus)
 		printf("  registers: %d CPU%s from %s\n", d->nr_cpus, d->nr_cpus == 1 ? "" : "s", d->regs_source);
 	else if (d->notes.nr_prstatus)
 		printf("  registers: none (%d NT_PRSTATUS notes but no QEMU CPU state: memory scan only)\n",
@@ -532,13 +613,18 @@ print_human(const struct run *r, int verbose)
 		printf("  registers: none (no CPU notes in the dump: memory scan only)\n");
 	if (verbose && d->nr_cpus)
 		print_regs_table(d);
-	if (r->has_note_values)
+	if (r->has_note_values && r->arch == &kaslr_arch_arm64)
+		printf("  dump's VMCOREINFO note: KERNELOFFSET=%" PRIx64 " NUMBER(kimage_voffset)=0x%" PRIx64 "%s\n",
+		       r->note_offset, (uint64_t)r->note_phys_base,
+		       !b ? "" : b->kernel_offset == r->note_offset && b->phys_base == r->note_phys_base
+			     ? " (agrees)" : " (DISAGREES with the result)");
+	else if (r->has_note_values)
 		printf("  dump's VMCOREINFO note: KERNELOFFSET=%" PRIx64 " NUMBER(phys_base)=%" PRId64 "%s\n",
 		       r->note_offset, r->note_phys_base,
 		       !b ? "" : b->kernel_offset == r->note_offset && b->phys_base == r->note_phys_base
 			     ? " (agrees)" : " (DISAGREES with the result)");
 	if (verbose && rep)
-		print_candidates(rep);
+		print_candidates(r, rep);
 	if (!b) {
 		printf("  result: %s%s\n", r->status == KASLR_AMBIGUOUS ? "ambiguous" : "not found",
 		       verbose ? "" : " (-v lists every candidate)");
@@ -559,7 +645,18 @@ print_human(const struct run *r, int verbose)
 		       KASLR_MAX_CANDIDATES);
 	printf(")\n");
 	printf("  KERNELOFFSET: 0x%" PRIx64 "\n", b->kernel_offset);
-	printf("  phys_base: 0x%" PRIx64 " (%" PRId64 ")\n", (uint64_t)b->phys_base, b->phys_base);
+	if (r->arch == &kaslr_arch_x86_64) {
+		printf("  phys_base: 0x%" PRIx64 " (%" PRId64 ")\n", (uint64_t)b->phys_base, b->phys_base);
+	} else {
+		printf("  kimage_voffset: 0x%" PRIx64 "\n", (uint64_t)b->phys_base);
+		if (r->have_a64) {
+			printf("  _text: 0x%" PRIx64 " at physical 0x%" PRIx64 "\n", (r->vml.text ? r->vml.text : r->vml.stext) +
+			       b->kernel_offset, r->a64.text_paddr);
+			printf("  PHYS_OFFSET: 0x%" PRIx64 "\n", (uint64_t)r->a64.phys_offset);
+			printf("  VA_BITS: %d (running with %d), %d KiB pages\n", r->a64.va_bits, r->a64.vabits_actual,
+			       1 << (r->a64.page_shift - 10));
+		}
+	}
 	printf("  verified:");
 	for (i = 0, k = 0; i < kaslr_nr_check_names; i++) {
 		if (!(b->checks & kaslr_check_names[i].bit))
@@ -569,6 +666,8 @@ print_human(const struct run *r, int verbose)
 			printf(" (vmlinux %s)", r->vml.osrelease);
 	}
 	printf("\n");
+	if (r->arch == &kaslr_arch_arm64)
+		print_arm64_pcs(r, b);
 	for (k = 0; k < rep->nr_vmci; k++) {
 		const struct kaslr_vmci_copy *v = &rep->vmci[k];
 
@@ -577,8 +676,14 @@ print_human(const struct run *r, int verbose)
 	}
 	if (verbose)
 		printf("  page-table entries read: %lu; search took %.3f s\n", r->ctx.nr_reads, r->seconds);
-	crash_command(cmd, sizeof(cmd), r->vmlinux_arg, r->dump_arg, b->kernel_offset, b->phys_base);
-	printf("  %s\n", cmd);
+	if (r->arch == &kaslr_arch_x86_64) {
+		crash_command(cmd, sizeof(cmd), r->vmlinux_arg, r->dump_arg, b->kernel_offset, b->phys_base);
+		printf("  %s\n", cmd);
+	} else {
+		/* crash's arm64 code takes no such values from its command line (crash-utility/crash #178, #210). */
+		printf("  crash: its command line cannot place an arm64 kernel; fix the file (below), or run "
+		       "\"extend kaslr.so\" then \"kaslr -r\" in crash --minimal\n");
+	}
 	/* A dump without a right note stays broken for every other tool: say how to fix the file. */
 	if (!r->has_note_values || b->kernel_offset != r->note_offset || b->phys_base != r->note_phys_base)
 		printf("  fix the file (%s): " PROG " --output-dump FIXED %s %s (or --in-place)\n",
@@ -606,13 +711,36 @@ minimal_vmcoreinfo(void *priv, char **text_ret, const char **what_ret, char *not
 	ok = !kaslr_vmci_add_raw(&v, "OSRELEASE", r->vml.osrelease);
 	if (r->vml.build_id[0])
 		ok = ok && !kaslr_vmci_add_raw(&v, "BUILD-ID", r->vml.build_id);
-	ok = ok && !kaslr_vmci_add_raw(&v, "PAGESIZE", "4096");
-	if (r->vml.stext)
-		ok = ok && !kaslr_vmci_add_symbol(&v, "_stext", r->vml.stext + b->kernel_offset);
-	if (r->vml.init_top_pgt)
-		ok = ok && !kaslr_vmci_add_symbol(&v, "swapper_pg_dir", r->vml.init_top_pgt + b->kernel_offset);
-	ok = ok && !kaslr_vmci_add_number(&v, "phys_base", b->phys_base);
-	ok = ok && !kaslr_vmci_add_kernel_offset(&v, b->kernel_offset);
+	if (r->arch == &kaslr_arch_arm64) {
+		char num[32];
+
+		/* The lines arch/arm64's arch_crash_save_vmcoreinfo() writes, in its formats. */
+		if (!r->have_a64) {
+			snprintf(note, notelen, "PHYS_OFFSET and VA_BITS could not be read: %s", r->a64_err);
+			return KASLR_NODATA;
+		}
+		snprintf(num, sizeof(num), "%d", 1 << r->a64.page_shift);
+		ok = ok && !kaslr_vmci_add_raw(&v, "PAGESIZE", num);
+		if (r->vml.stext)
+			ok = ok && !kaslr_vmci_add_symbol(&v, "_stext", r->vml.stext + b->kernel_offset);
+		ok = ok && !kaslr_vmci_add_symbol(&v, "swapper_pg_dir", r->vml.swapper_pg_dir + b->kernel_offset);
+		ok = ok && !kaslr_vmci_add_number(&v, "VA_BITS", r->a64.va_bits);
+		snprintf(num, sizeof(num), "0x%" PRIx64, (uint64_t)b->phys_base);
+		ok = ok && !kaslr_vmci_add_raw(&v, "NUMBER(kimage_voffset)", num);
+		snprintf(num, sizeof(num), "0x%" PRIx64, (uint64_t)r->a64.phys_offset);
+		ok = ok && !kaslr_vmci_add_raw(&v, "NUMBER(PHYS_OFFSET)", num);
+		snprintf(num, sizeof(num), "0x%x", 64 - r->a64.vabits_actual);
+		ok = ok && !kaslr_vmci_add_raw(&v, "NUMBER(TCR_EL1_T1SZ)", num);
+		ok = ok && !kaslr_vmci_add_kernel_offset(&v, b->kernel_offset);
+	} else {
+		ok = ok && !kaslr_vmci_add_raw(&v, "PAGESIZE", "4096");
+		if (r->vml.stext)
+			ok = ok && !kaslr_vmci_add_symbol(&v, "_stext", r->vml.stext + b->kernel_offset);
+		if (r->vml.init_top_pgt)
+			ok = ok && !kaslr_vmci_add_symbol(&v, "swapper_pg_dir", r->vml.init_top_pgt + b->kernel_offset);
+		ok = ok && !kaslr_vmci_add_number(&v, "phys_base", b->phys_base);
+		ok = ok && !kaslr_vmci_add_kernel_offset(&v, b->kernel_offset);
+	}
 	*text_ret = ok ? kaslr_vmci_format(&v) : NULL;
 	kaslr_vmci_free(&v);
 	if (!*text_ret) {
@@ -716,7 +844,8 @@ fix_dump(struct run *r, const char *out, int force, int verbose)
 	}
 	fix.vmcoreinfo = text;
 	fix.vmcoreinfo_len = strlen(text);
-	fix.phys_base = b->phys_base;
+	/* The kdump sub-header's phys_base: x86_64's, or arm64's PHYS_OFFSET (as makedumpfile writes it). */
+	fix.phys_base = r->arch == &kaslr_arch_x86_64 ? b->phys_base : r->have_a64 ? r->a64.phys_offset : 0;
 	fix.banner = r->vml.banner;
 	fix.banner_len = r->vml.banner_len;
 	t0 = now();
@@ -745,9 +874,9 @@ usage(FILE *f)
 	fprintf(f,
 		"Usage: " PROG " [OPTIONS] VMLINUX DUMP\n"
 		"       " PROG " --restore DUMP\n"
-		"Recover the KASLR offset (KERNELOFFSET) and phys_base of an x86_64 kernel dump\n"
-		"that lacks vmcoreinfo, verify them against VMLINUX, and print the crash command\n"
-		"line that opens the dump.\n"
+		"Recover the KASLR offset (KERNELOFFSET) and phys_base (x86_64) or kimage_voffset,\n"
+		"PHYS_OFFSET and VA_BITS (arm64) of a kernel dump that lacks vmcoreinfo, verify them\n"
+		"against VMLINUX, and print how to open the dump in crash.\n"
 		"\n"
 		"  -v, --verbose          print every candidate, the registers and the memory map\n"
 		"  -j, --json             print one JSON object instead of text\n"
@@ -811,7 +940,7 @@ note_values(struct run *r)
 		    KASLR_OK)
 		return;
 	r->has_note_values = kaslr_vmci_kernel_offset(&v, &r->note_offset) == 0 &&
-			     kaslr_vmci_phys_base(&v, &r->note_phys_base) == 0;
+			     kaslr_vmci_placement(&v, &r->note_phys_base) == 0;
 	kaslr_vmci_free(&v);
 }
 
@@ -934,6 +1063,15 @@ main(int argc, char **argv)
 		kaslr_vmlinux_close(&r.vml);
 		return EXIT_USAGE;
 	}
+	r.arch = kaslr_arch_of(&r.vml);
+	if (r.dump.file->machine && r.dump.file->machine != r.vml.machine) {
+		fprintf(stderr, PROG ": %s is an %s kernel but %s is an %s dump: give the vmlinux of the dumped "
+			"kernel\n", r.vmlinux_arg, r.arch->name, r.dump_arg,
+			r.dump.file->machine == EM_AARCH64 ? "arm64" : r.dump.file->machine == EM_X86_64 ? "x86_64"
+												: "unknown");
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	dump_regs(&r.dump);
 	note_values(&r);
 	if (!strcmp(r.dump.file->format, "ELF") && (missing = kaslr_dump_missing(r.dump.file)))
@@ -969,6 +1107,11 @@ main(int argc, char **argv)
 		else
 			snprintf(err, sizeof(err), "%s", r.ctx.err);
 		r.error = err;
+	}
+	if (r.status == KASLR_OK && r.arch == &kaslr_arch_arm64) {
+		r.have_a64 = kaslr_arm64_values(&r.ctx, &r.vml, &r.rep->cand[r.rep->best], &r.a64) == KASLR_OK;
+		if (!r.have_a64)
+			snprintf(r.a64_err, sizeof(r.a64_err), "%s", r.ctx.err);
 	}
 	rc = r.status == KASLR_OK ? EXIT_FOUND : r.status == KASLR_NOMEM ? EXIT_USAGE : EXIT_NOTFOUND;
 

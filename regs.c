@@ -91,6 +91,9 @@ size_t kaslr_qemu_note_descsz(const void *desc)
  * The walk itself, and its tolerance of padding and cut streams, is
  * core/notes.c's; this only counts and decodes the notes it hands out.
  */
+#define ARM64_PRSTATUS_SIZE	392
+#define ARM64_PR_REG		112
+
 enum kaslr_status kaslr_notes_parse(const void *buf, size_t len, struct kaslr_cpu_regs *regs,
 				    int max, int *nr_regs_ret, struct kaslr_notes_info *info_ret)
 {
@@ -105,6 +108,18 @@ enum kaslr_status kaslr_notes_parse(const void *buf, size_t len, struct kaslr_cp
 	while ((st = kaslr_notes_next(&it, &n)) == KASLR_OK) {
 		if (kaslr_note_is(&n, "CORE") && n.type == KASLR_NT_PRSTATUS) {
 			info.nr_prstatus++;
+			/*
+			 * arm64's struct elf_prstatus: 112 bytes of siginfo, signals,
+			 * ids and times, then pr_reg (user_pt_regs: 31 x, sp, pc,
+			 * pstate), pr_fpvalid and padding: 392 bytes; x86_64's is 336.
+			 */
+			if (n.descsz == ARM64_PRSTATUS_SIZE) {
+				if (info.nr_arm64 < KASLR_ARM64_MAX_PCS) {
+					info.arm64_pc[info.nr_arm64] = kaslr_le64(n.desc + ARM64_PR_REG + 32 * 8);
+					info.arm64_pstate[info.nr_arm64] = kaslr_le64(n.desc + ARM64_PR_REG + 33 * 8);
+				}
+				info.nr_arm64++;
+			}
 		} else if (kaslr_note_is(&n, "QEMU")) {
 			if (regs && nr_regs < max) {
 				/* A bad state keeps its slot (valid = 0) so CPU numbers stay right. */

@@ -15,8 +15,19 @@
 /* ELF note types and names seen in QEMU and kdump dumps. */
 #define KASLR_NT_PRSTATUS 1
 
+/* CPUs whose arm64 pc/sp kaslr_notes_info keeps. */
+#define KASLR_ARM64_MAX_PCS 64
+
 struct kaslr_notes_info {
 	int nr_prstatus;		/* "CORE" NT_PRSTATUS notes */
+	/*
+	 * arm64 NT_PRSTATUS (struct elf_prstatus with user_pt_regs: x0-x30,
+	 * sp, pc, pstate): pc and pstate of the first KASLR_ARM64_MAX_PCS, in
+	 * note order.  They place no page table (no TTBR1): a cross-check.
+	 */
+	int nr_arm64;
+	uint64_t arm64_pc[KASLR_ARM64_MAX_PCS];
+	uint64_t arm64_pstate[KASLR_ARM64_MAX_PCS];
 	int nr_qemu;			/* "QEMU" CPU-state notes */
 	const char *vmcoreinfo;		/* points into the note buffer, not NUL-terminated */
 	size_t vmcoreinfo_len;

@@ -215,9 +215,12 @@ int kaslr_vmci_kernel_offset(const struct kaslr_vmci *vmci, uint64_t *offset_ret
 	return parse_hex(kaslr_vmci_get(vmci, "KERNELOFFSET"), offset_ret);
 }
 
-int kaslr_vmci_phys_base(const struct kaslr_vmci *vmci, int64_t *pb_ret)
+int kaslr_vmci_placement(const struct kaslr_vmci *vmci, int64_t *val_ret)
 {
-	return kaslr_vmci_number(vmci, "phys_base", pb_ret);
+	/* An x86_64 text has NUMBER(phys_base), an arm64 one NUMBER(kimage_voffset); never both. */
+	if (kaslr_vmci_get(vmci, "NUMBER(phys_base)"))
+		return kaslr_vmci_number(vmci, "phys_base", val_ret);
+	return kaslr_vmci_number(vmci, "kimage_voffset", val_ret);
 }
 
 int kaslr_vmci_symbol(const struct kaslr_vmci *vmci, const char *name, uint64_t *val_ret)
@@ -350,9 +353,12 @@ int kaslr_vmci_agrees(const char *text, size_t len, const char *osrelease, const
 		ok = -1, kaslr_errf(why, whylen, "its KERNELOFFSET is %s, not %" PRIx64,
 				     kaslr_vmci_get(&v, "KERNELOFFSET") ? kaslr_vmci_get(&v, "KERNELOFFSET") : "missing",
 				     kernel_offset);
-	else if (!kaslr_vmci_phys_base(&v, &pb) && pb != phys_base)
+	else if (!kaslr_vmci_placement(&v, &pb) && pb != phys_base && kaslr_vmci_get(&v, "NUMBER(phys_base)"))
 		ok = -1, kaslr_errf(why, whylen, "its NUMBER(phys_base) is %" PRId64 ", not %" PRId64,
 				     pb, phys_base);
+	else if (!kaslr_vmci_placement(&v, &pb) && pb != phys_base)
+		ok = -1, kaslr_errf(why, whylen, "its NUMBER(kimage_voffset) is 0x%" PRIx64 ", not 0x%" PRIx64,
+				     (uint64_t)pb, (uint64_t)phys_base);
 	else
 		ok = 1;
 	kaslr_vmci_free(&v);

@@ -43,8 +43,12 @@ const char *kaslr_vmci_get(const struct kaslr_vmci *vmci, const char *key);
 
 /* KERNELOFFSET (hex) -> @offset_ret; @returns 0, or -1 if absent/invalid. */
 int kaslr_vmci_kernel_offset(const struct kaslr_vmci *vmci, uint64_t *offset_ret);
-/* NUMBER(phys_base) (signed decimal) -> @pb_ret; @returns 0, or -1. */
-int kaslr_vmci_phys_base(const struct kaslr_vmci *vmci, int64_t *pb_ret);
+/*
+ * The value that with KERNELOFFSET places the image: NUMBER(phys_base)
+ * (x86_64, signed decimal) or NUMBER(kimage_voffset) (arm64, hex), which
+ * ever the text has.  @returns 0, or -1.
+ */
+int kaslr_vmci_placement(const struct kaslr_vmci *vmci, int64_t *val_ret);
 /* SYMBOL(name) (hex) -> @val_ret; @returns 0, or -1. */
 int kaslr_vmci_symbol(const struct kaslr_vmci *vmci, const char *name, uint64_t *val_ret);
 /* NUMBER(name) (signed decimal) -> @val_ret; @returns 0, or -1. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/bench.sh - figures for the docs: how long kaslr.so and kaslr-find take.
 #
-#   bench/bench.sh [recover] [repair] [scan] [fix]     (default: all four)
+#   bench/bench.sh [recover] [repair] [scan] [fix] [arm64]     (default: all five)
 #
 # recover  per dump: one `kaslr` inside crash (a session running it 20 times
 #          minus one running it never, / 20) and one `kaslr-find` run.
@@ -15,12 +15,16 @@
 #          the bookworm boot and on the 4 GiB big4g boot, ELF and kdump: the write
 #          alone (kaslr-find -v's "writing took"), best of 3; a copy against
 #          `cp --sparse=always` of the same dump to the same directory.
+# arm64    per arm64 boot (1 GiB guests, tests/lab/lab.sh's index.arm64), idle-nonotes.elf:
+#          the image route alone (kaslr-find -m ptscan), the vmcoreinfo scan
+#          (-m scan) and the whole search against `cat DUMP > /dev/null` from
+#          page cache; best of 3 runs.
 #
 # Results go to stdout as a table and to build/bench/*.tsv.  Timing tests are
 # not part of `make check`: these are measurements, not assertions.
 set -eu
 cd "$(dirname "$0")/.."
-what=${*:-recover repair scan fix}
+what=${*:-recover repair scan fix arm64}
 make -s kaslr.so kaslr-find
 LAB=$(bash tests/lab/lab.sh path)
 mkdir -p build/bench
@@ -130,6 +134,25 @@ bench_scan() {
 	row "kaslr -m scan (in crash, zlib kdump)" "$kd" "$(in_crash "$kd")"
 	column -t -s "$(printf '\t')" "$out"
 	echo "(MB_s: guest memory scanned per second, $((size >> 20)) MB; vs_cat: seconds / cat's seconds)"
+}
+
+bench_arm64() {
+	local out=build/bench/arm64.tsv d dump c
+	[ -s "$LAB/dumps/index.arm64" ] || { echo "bench arm64: no $LAB/dumps/index.arm64 (tests/lab/lab.sh dumps)" >&2; return 1; }
+	printf 'dump\tsize_MB\tcat_s\tptscan_s\tscan_s\tscan_vs_cat\tsearch_s\n' >"$out"
+	while read -r d; do
+		. "$d/truth.env"
+		dump="$d/idle-nonotes.elf"
+		[ -f "$dump" ] || continue
+		cat "$dump" >/dev/null
+		c=$(best_of 3 cat "$dump")
+		p=$(best_of 3 ./kaslr-find -m ptscan "$VMLINUX" "$dump")
+		sc=$(best_of 3 ./kaslr-find -m scan "$VMLINUX" "$dump")
+		a=$(best_of 3 ./kaslr-find "$VMLINUX" "$dump")
+		printf '%s\t%d\t%s\t%s\t%s\t%.2f\t%s\n' "${d#"$LAB"/dumps/}/idle-nonotes.elf" \
+			$(($(stat -c %s "$dump") >> 20)) "$c" "$p" "$sc" "$(echo "$sc / $c" | bc -l)" "$a" >>"$out"
+	done <"$LAB/dumps/index.arm64"
+	column -t -s "$(printf '\t')" "$out"
 }
 
 # big4g_dir - the 4 GiB boot of the bookworm kernel (booted and dumped once, then cached).

@@ -10,13 +10,17 @@
  * physical, which register methods a CPU offers, how page tables are found
  * by scanning.  The shared layers (the driver, verification, the vmcoreinfo
  * methods and scan) call these and never name a register or a page-table
- * bit.  x86_64 is core/x86_64/; a second architecture (arm64: TTBR1 or
- * swapper_pg_dir, kimage_voffset, PHYS_OFFSET, VA_BITS) is a sibling folder
- * with its own table.
+ * bit.  x86_64 is core/x86_64/, arm64 core/arm64/ (swapper_pg_dir found
+ * through the image, kimage_voffset, PHYS_OFFSET, VA_BITS).
+ *
+ * A candidate's second value (struct kaslr_candidate.phys_base) is what
+ * turns an image address into a physical one with the offset: phys_base on
+ * x86_64, kimage_voffset on arm64; @placement names it.
  */
 #ifndef KASLR_CORE_ARCH_H
 #define KASLR_CORE_ARCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/candidate.h"
@@ -40,12 +44,14 @@ struct kaslr_cpu_method {
 
 struct kaslr_arch {
 	const char *name;
+	const char *placement;	/* the second value's name: "phys_base", "kimage_voffset" */
 	/*
 	 * The image window: a KASLR kernel's _text + KERNELOFFSET lies in
-	 * [image_start, image_start + image_size) and KERNELOFFSET is a
-	 * multiple of align.
+	 * [image_start, image_start + image_size), or where in_window() says
+	 * when given (@why: why not), and KERNELOFFSET is a multiple of align.
 	 */
 	uint64_t image_start, image_size, align;
+	int (*in_window)(const struct kaslr_vmlinux *vml, uint64_t text_dump, char *why, size_t whysize);
 	/* Physical address of link-time image address @sym under a candidate. */
 	uint64_t (*image_paddr)(uint64_t sym, uint64_t kernel_offset, int64_t phys_base);
 	/*
@@ -83,8 +89,9 @@ struct kaslr_arch {
 };
 
 extern const struct kaslr_arch kaslr_arch_x86_64;
+extern const struct kaslr_arch kaslr_arch_arm64;
 
-/* The architecture of a vmlinux (its ELF machine); x86_64 is the only one so far. */
+/* The architecture of a vmlinux (its ELF machine). */
 const struct kaslr_arch *kaslr_arch_of(const struct kaslr_vmlinux *vml);
 
 #endif /* KASLR_CORE_ARCH_H */

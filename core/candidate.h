@@ -33,8 +33,8 @@ enum kaslr_method {
 /* Checks a candidate passed (kaslr_verify). */
 enum {
 	KASLR_V_BANNER = 1 << 0,	/* full linux_banner equals the vmlinux's */
-	KASLR_V_ALIGNED = 1 << 1,	/* offset 2 MiB aligned */
-	KASLR_V_WINDOW = 1 << 2,	/* _text + offset inside [START_KERNEL_MAP, +1 GiB) */
+	KASLR_V_ALIGNED = 1 << 1,	/* offset aligned as KASLR places it (struct kaslr_arch.align) */
+	KASLR_V_WINDOW = 1 << 2,	/* _text + offset inside the image window (x86_64: [START_KERNEL_MAP, +1 GiB)) */
 	KASLR_V_PAGETABLE = 1 << 3,	/* page tables map the banner where phys_base says */
 	KASLR_V_VMCOREINFO = 1 << 4,	/* the kernel's own vmcoreinfo (in RAM) agrees */
 	KASLR_V_RELOC = 1 << 5,		/* relocated pointers in the image read link value + offset */

@@ -66,7 +66,7 @@ enum kaslr_status kaslr_first_failure_take(const struct kaslr_first_failure *ff,
  * kaslr_verify's message for a candidate that failed it: "offset 0x...
  * phys_base 0x... fails: <cand->why>".
  */
-void kaslr_verify_message(char *buf, size_t size, const struct kaslr_candidate *cand);
+void kaslr_verify_message(char *buf, size_t size, const struct kaslr_vmlinux *vml, const struct kaslr_candidate *cand);
 
 /* ---- the memory scan (core/scan.c) ---- */
 

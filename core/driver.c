@@ -207,13 +207,14 @@ static void story_format(const struct story *st, char *out, size_t size)
 }
 
 /* Record a CPU method's failure: the reason the candidate carries. */
-static void story_method(struct story *story, const char *what, const struct kaslr_candidate *c)
+static void story_method(struct story *story, const struct kaslr_vmlinux *vml, const char *what,
+			 const struct kaslr_candidate *c)
 {
 	char who[64], msg[KASLR_ERRLEN];
 
 	snprintf(who, sizeof(who), "cpu %d %s", c->cpu, what);
 	if (c->levels && c->status == KASLR_NOTFOUND)
-		kaslr_verify_message(msg, sizeof(msg), c);	/* values found, not verified */
+		kaslr_verify_message(msg, sizeof(msg), vml, c);	/* values found, not verified */
 	else
 		kaslr_str_copy(msg, sizeof(msg), c->why);	/* no values: the method's reason */
 	story_add(story, who, msg);
@@ -312,7 +313,7 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 	memset(&story, 0, sizeof(story));
 	rep->best = -1;
 	/* The rows each CPU's register methods went to (-1: none), for CPUs with the same registers. */
-	rows_of = regs && nr_cpus > 0 ? malloc((size_t)nm * (size_t)nr_cpus * sizeof(*rows_of)) : NULL;
+	rows_of = regs && nr_cpus > 0 ? malloc((size_t)(nm ? nm : 1) * (size_t)nr_cpus * sizeof(*rows_of)) : NULL;
 	if (regs && nr_cpus > 0 && !rows_of) {
 		kaslr_set_err(ctx, "out of memory");
 		return KASLR_NOMEM;
@@ -349,7 +350,7 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 				rep_add(rep, &c);
 				rows_of[nm * i + m] = k;
 				if (c.status != KASLR_OK)
-					story_method(&story, arch->cpu_methods[m].what, &c);
+					story_method(&story, vml, arch->cpu_methods[m].what, &c);
 			}
 			continue;
 		}
@@ -370,7 +371,7 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			if (st == KASLR_OK)
 				any_cpu_verified = 1;
 			else
-				story_method(&story, arch->cpu_methods[m].what, &c);
+				story_method(&story, vml, arch->cpu_methods[m].what, &c);
 		}
 	}
 	free(rows_of);

@@ -47,6 +47,8 @@ struct kaslr_dump {
 	const void *notes;		/* the PT_NOTE segment / kdump note area, or NULL */
 	size_t notes_len;
 	int nr_cpus;			/* from the kdump header; 0 if unknown */
+	/* The dumped machine as an ELF e_machine (EM_X86_64, EM_AARCH64); 0 if the dump does not say. */
+	int machine;
 	int64_t header_phys_base;	/* kdump sub-header phys_base (QEMU 7.2 writes it wrong) */
 	int has_header_phys_base;
 };

@@ -88,10 +88,13 @@ elf_open(struct kaslr_dump_file *f, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a 64-bit ELF core", path);
 		return KASLR_NODATA;
 	}
-	if (eh[EI_DATA] != ELFDATA2LSB || kaslr_le16(eh + EH_MACHINE) != EM_X86_64) {
-		snprintf(err, errlen, "%s: not an x86_64 ELF core", path);
+	if (eh[EI_DATA] != ELFDATA2LSB ||
+	    (kaslr_le16(eh + EH_MACHINE) != EM_X86_64 && kaslr_le16(eh + EH_MACHINE) != EM_AARCH64)) {
+		snprintf(err, errlen, "%s: not an x86_64 or arm64 ELF core (machine %u)", path,
+			 (unsigned)kaslr_le16(eh + EH_MACHINE));
 		return KASLR_NODATA;
 	}
+	f->pub.machine = kaslr_le16(eh + EH_MACHINE);
 	phoff = kaslr_le64(eh + EH_PHOFF);
 	phnum = kaslr_le16(eh + EH_PHNUM);
 	if (kaslr_le16(eh + EH_PHENTSIZE) != PH_SIZE || phnum == 0 || phnum >= PN_XNUM) {

@@ -18,6 +18,7 @@
  * decode it names: kaslr_dump_unsupported) and gives the memory map as the
  * runs of the 1st bitmap, which leave out the PCI hole.
  */
+#include <elf.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "core/util.h"
 
 #define DDH_HEADER_VERSION	8
+#define DDH_UTS_MACHINE		272	/* utsname.machine: QEMU writes "x86_64", "aarch64" */
 #define DDH_BLOCK_SIZE		428
 #define DDH_SUB_HDR_SIZE	432
 #define DDH_BITMAP_BLOCKS	436
@@ -186,8 +188,9 @@ kdump_reader(struct kaslr_dump_file *f, const unsigned char *h, uint64_t max_map
 	sub_hdr_size = kaslr_le32(h + DDH_SUB_HDR_SIZE);
 	bitmap_blocks = kaslr_le32(h + DDH_BITMAP_BLOCKS);
 	kd->max_mapnr = max_mapnr;
-	if (kd->block_size != KASLR_PAGE_SIZE) {
-		snprintf(why, whylen, "%s: kdump-compressed block size %u is not the x86_64 page size",
+	/* A block is a page: 4 KiB on x86_64; 4, 16 or 64 KiB on arm64. */
+	if (kd->block_size < KASLR_PAGE_SIZE || kd->block_size > 0x10000 || (kd->block_size & (kd->block_size - 1))) {
+		snprintf(why, whylen, "%s: kdump-compressed block size %u is not a page size (4, 16 or 64 KiB)",
 			 path, kd->block_size);
 		return -1;
 	}
@@ -261,6 +264,10 @@ kdump_open(struct kaslr_dump_file *f, char *err, size_t errlen)
 	}
 	max_mapnr = kaslr_le32(h + DDH_MAX_MAPNR);
 	f->pub.nr_cpus = (int)kaslr_le32(h + DDH_NR_CPUS);
+	if (!strncmp((const char *)h + DDH_UTS_MACHINE, "x86_64", 7))
+		f->pub.machine = EM_X86_64;
+	else if (!strncmp((const char *)h + DDH_UTS_MACHINE, "aarch64", 8))
+		f->pub.machine = EM_AARCH64;
 	memset(sh, 0, sizeof(sh));
 	if (kaslr_dump_src_read(&f->src, block_size, sh, version >= 6 ? KSH_SIZE : KSH_SIZE_V4) < 0) {
 		snprintf(err, errlen, "%s: kdump-compressed sub-header is truncated", path);

@@ -110,7 +110,7 @@ void kaslr_vmci_copy_from(struct kaslr_vmci_copy *copy, const struct kaslr_vmci 
 	if (v)
 		snprintf(copy->build_id, sizeof(copy->build_id), "%s", v);
 	copy->has_offset = !kaslr_vmci_kernel_offset(vmci, &copy->kernel_offset);
-	copy->has_phys_base = !kaslr_vmci_phys_base(vmci, &copy->phys_base);
+	copy->has_phys_base = !kaslr_vmci_placement(vmci, &copy->phys_base);
 }
 
 /* kaslr_vmci_copy_verify: see core/core.h. */
@@ -129,7 +129,7 @@ int kaslr_vmci_copy_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vm
 			copy->build_id, vml->build_id);
 	} else if (!copy->has_offset || !copy->has_phys_base) {
 		kaslr_set_err(ctx, "vmcoreinfo at 0x%" PRIx64 " lacks %s", copy->paddr,
-			!copy->has_offset ? "KERNELOFFSET" : "NUMBER(phys_base) (kernel before 4.10?)");
+			!copy->has_offset ? "KERNELOFFSET" : "NUMBER(phys_base) or NUMBER(kimage_voffset) (x86_64 kernel before 4.10?)");
 	} else {
 		kaslr_cand_init(&c, KASLR_M_SCAN, -1);
 		c.kernel_offset = copy->kernel_offset;

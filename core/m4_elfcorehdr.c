@@ -130,7 +130,7 @@ enum kaslr_status kaslr_from_elfcorehdr(struct kaslr_ctx *ctx, const struct kasl
 			free(notes);
 			continue;
 		}
-		if (kaslr_vmci_kernel_offset(&vmci, &ko) || kaslr_vmci_phys_base(&vmci, &pb)) {
+		if (kaslr_vmci_kernel_offset(&vmci, &ko) || kaslr_vmci_placement(&vmci, &pb)) {
 			kaslr_vmci_free(&vmci);
 			free(notes);
 			kaslr_set_err(ctx, "the first kernel's VMCOREINFO (elfcorehdr=0x%" PRIx64 ") lacks "

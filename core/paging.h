@@ -18,8 +18,18 @@
 
 struct kaslr_paging {
 	uint64_t root_paddr;	/* top-level table, 4 KiB aligned */
-	int levels;		/* 4 or 5; 0: no paging context */
-	uint64_t sme_mask;	/* memory-encryption bit(s) to strip from entries */
+	int levels;		/* x86_64: 4 or 5; arm64: 2 to 5; 0: no paging context */
+	uint64_t sme_mask;	/* x86_64: memory-encryption bit(s) to strip from entries */
+	/*
+	 * arm64 (core/arm64/paging.c): the translation granule (12, 14, 16),
+	 * the VA size the tables are indexed with (CONFIG_ARM64_VA_BITS), and
+	 * whether entries carry 52-bit output addresses (FEAT_LPA2 with 4/16
+	 * KiB pages: OA[51:50] in bits 9:8).  64 KiB granules always read
+	 * OA[51:48] from bits 15:12 (FEAT_LPA; zero otherwise).
+	 */
+	int page_shift;
+	int va_bits;
+	int lpa2;
 };
 
 #endif /* KASLR_CORE_PAGING_H */

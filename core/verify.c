@@ -164,9 +164,15 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 	if (off % arch->align == 0)
 		checks |= KASLR_V_ALIGNED;
 	else
-		kaslr_buf_append(why, sizeof(why), "%sKERNELOFFSET 0x%" PRIx64 " is not 2 MiB aligned",
-			   *why ? "; " : "", off);
-	if (text && text_dump >= arch->image_start && text_dump - arch->image_start < arch->image_size)
+		kaslr_buf_append(why, sizeof(why), "%sKERNELOFFSET 0x%" PRIx64 " is not %" PRIu64 " %s aligned",
+			   *why ? "; " : "", off, arch->align >= (1 << 20) ? arch->align >> 20 : arch->align >> 10,
+			   arch->align >= (1 << 20) ? "MiB" : "KiB");
+	if (text && arch->in_window) {
+		if (arch->in_window(vml, text_dump, one, sizeof(one)))
+			checks |= KASLR_V_WINDOW;
+		else
+			kaslr_buf_append(why, sizeof(why), "%s%s", *why ? "; " : "", one);
+	} else if (text && text_dump >= arch->image_start && text_dump - arch->image_start < arch->image_size)
 		checks |= KASLR_V_WINDOW;
 	else if (!text)
 		kaslr_buf_append(why, sizeof(why), "%sthe vmlinux has neither _text nor _stext",
@@ -194,8 +200,8 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 				checks |= KASLR_V_PAGETABLE;
 			else if (st == KASLR_OK)
 				kaslr_buf_append(why, sizeof(why), "%sthe page tables map linux_banner 0x%" PRIx64
-					   " to 0x%" PRIx64 ", not to 0x%" PRIx64 " as phys_base says",
-					   *why ? "; " : "", bva, pa, bpa);
+					   " to 0x%" PRIx64 ", not to 0x%" PRIx64 " as %s says",
+					   *why ? "; " : "", bva, pa, bpa, arch->placement);
 			else
 				kaslr_buf_append(why, sizeof(why), "%slinux_banner 0x%" PRIx64 ": %s", *why ? "; " : "",
 					   bva, ctx->err);
@@ -231,17 +237,23 @@ enum kaslr_status kaslr_verify(struct kaslr_ctx *ctx, const struct kaslr_vmlinux
 	}
 	cand->status = KASLR_NOTFOUND;
 	kaslr_str_copy(cand->why, sizeof(cand->why), why);
-	kaslr_verify_message(ctx->err, sizeof(ctx->err), cand);
+	kaslr_verify_message(ctx->err, sizeof(ctx->err), vml, cand);
 	return KASLR_NOTFOUND;
 }
 
-void kaslr_verify_message(char *buf, size_t size, const struct kaslr_candidate *cand)
+void kaslr_verify_message(char *buf, size_t size, const struct kaslr_vmlinux *vml, const struct kaslr_candidate *cand)
 {
+	const struct kaslr_arch *arch = kaslr_arch_of(vml);
+	char pb[32];
+
 	/* Cut to fit, as the reason may fill the buffer by itself. */
 	buf[0] = '\0';
-	kaslr_buf_append(buf, size, "offset 0x%" PRIx64 " phys_base %s0x%" PRIx64 " fails: %s", cand->kernel_offset,
-			 cand->phys_base < 0 ? "-" : "",
-			 cand->phys_base < 0 ? -(uint64_t)cand->phys_base : (uint64_t)cand->phys_base, cand->why);
+	if (arch == &kaslr_arch_x86_64)
+		kaslr_pb_str(pb, sizeof(pb), cand->phys_base);
+	else
+		snprintf(pb, sizeof(pb), "0x%" PRIx64, (uint64_t)cand->phys_base);
+	kaslr_buf_append(buf, size, "offset 0x%" PRIx64 " %s %s fails: %s", cand->kernel_offset, arch->placement, pb,
+			 cand->why);
 }
 
 enum kaslr_status kaslr_verify_given(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,

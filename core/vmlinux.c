@@ -45,6 +45,10 @@ enum slot {
 	S_KAISER_INIT,		/* kaiser_init: the 4.4/4.9 stable backports of PTI */
 	S_SYS_CALL_TABLE,	/* relocation probe: a .rodata array of text pointers */
 	S_END,			/* _end: where the image ends (the probes' range) */
+	S_SWAPPER_PG_DIR,	/* arm64 */
+	S_MEMSTART_ADDR,	/* arm64: PHYS_OFFSET */
+	S_VABITS_ACTUAL,	/* arm64, 5.4+ */
+	S_KIMAGE_VOFFSET,	/* arm64 */
 	S_COUNT
 };
 
@@ -65,6 +69,10 @@ static const char *const slot_names[S_COUNT] = {
 	[S_KAISER_INIT] = "kaiser_init",
 	[S_SYS_CALL_TABLE] = "sys_call_table",
 	[S_END] = "_end",
+	[S_SWAPPER_PG_DIR] = "swapper_pg_dir",
+	[S_MEMSTART_ADDR] = "memstart_addr",
+	[S_VABITS_ACTUAL] = "vabits_actual",
+	[S_KIMAGE_VOFFSET] = "kimage_voffset",
 };
 
 struct found {
@@ -79,7 +87,7 @@ struct elf_file {
 };
 
 static enum kaslr_status
-elf_file_open(const char *path, struct elf_file *ef, char *err, size_t errlen)
+elf_file_open(const char *path, struct elf_file *ef, int *machine_ret, char *err, size_t errlen)
 {
 	GElf_Ehdr ehdr;
 
@@ -103,11 +111,15 @@ elf_file_open(const char *path, struct elf_file *ef, char *err, size_t errlen)
 		return KASLR_NODATA;
 	}
 	if (gelf_getclass(ef->elf) != ELFCLASS64 || !gelf_getehdr(ef->elf, &ehdr) ||
-	    ehdr.e_machine != EM_X86_64) {
-		snprintf(err, errlen, "%s: not an x86_64 vmlinux (only 64-bit x86 kernels are "
-			 "supported)", path);
+	    ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
+	    (ehdr.e_machine != EM_X86_64 && ehdr.e_machine != EM_AARCH64)) {
+		snprintf(err, errlen, "%s: not an x86_64 or arm64 vmlinux (ELF machine %u; the kernels "
+			 "supported are 64-bit little-endian x86 and arm)", path,
+			 gelf_getehdr(ef->elf, &ehdr) ? (unsigned)ehdr.e_machine : 0);
 		return KASLR_NODATA;
 	}
+	if (machine_ret)
+		*machine_ret = ehdr.e_machine;
 	if (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN) {
 		snprintf(err, errlen, "%s: ELF type %u is not an executable: give the vmlinux, "
 			 "not a module or a core", path, (unsigned)ehdr.e_type);
@@ -191,7 +203,7 @@ collect_visit(void *arg, const char *name, const GElf_Sym *sym)
 	int s, bind, rank;
 
 	/* Cheap reject: every wanted name starts with one of these letters. */
-	if (!strchr("_adilpsvk", name[0]))
+	if (!strchr("_adilpsvkm", name[0]))
 		return 0;
 	for (s = 0; s < S_COUNT; s++)
 		if (!strcmp(name, slot_names[s]))
@@ -482,6 +494,156 @@ probes_from_rodata_words(struct elf_file *ef, const GElf_Shdr *shdr, uint64_t lo
 	}
 }
 
+/* AArch64 ELF ABI: a relative relocation, Delta(S) + A (the words __relocate_kernel moves). */
+#define R_AARCH64_RELATIVE_TYPE	1027
+
+/*
+ * arm64 relocation probes.  An arm64 KASLR kernel is linked -pie with
+ * --no-apply-dynamic-relocs (arch/arm64/Makefile, 4.15+): the words of
+ * the image hold 0 in the file and .rela.dyn holds one R_AARCH64_RELATIVE
+ * entry per pointer, whose addend is the link-time value.  At boot the
+ * kernel adds its offset to each (arch/arm64/kernel/pi/relocate.c, head.S
+ * before 6.2), so in memory the word at r_offset reads r_addend +
+ * KERNELOFFSET.  Only words of .rodata are taken (never written after
+ * mark_rodata_ro(); .init words are freed, .data words change), evenly
+ * over the entries that land there.
+ */
+static void
+probes_from_rela_dyn(struct elf_file *ef, struct kaslr_vmlinux *vml)
+{
+	GElf_Shdr rodata, shdr;
+	Elf_Scn *scn = section_named(ef->elf, ".rela.dyn", &shdr);
+	Elf_Data *data;
+	size_t n, j, k, nin = 0, t = 0, want = KASLR_MAX_RELOC;
+	uint64_t lo = vml->text ? vml->text : vml->stext, hi = vml->end;
+	GElf_Rela r;
+
+	if (!scn || shdr.sh_type != SHT_RELA || !shdr.sh_entsize || !(data = elf_getdata(scn, NULL)) ||
+	    !section_named(ef->elf, ".rodata", &rodata) || !lo || hi <= lo)
+		return;
+	n = data->d_size / shdr.sh_entsize;
+#define RELA_USABLE(r) (GELF_R_TYPE((r).r_info) == R_AARCH64_RELATIVE_TYPE && (r).r_offset % 8 == 0 && \
+			(r).r_offset >= rodata.sh_addr && (r).r_offset - rodata.sh_addr <= rodata.sh_size - 8 && \
+			(uint64_t)(r).r_addend >= lo && (uint64_t)(r).r_addend < hi)
+	for (j = 0; j < n; j++)
+		if (gelf_getrela(data, (int)j, &r) && RELA_USABLE(r))
+			nin++;
+	for (j = 0, k = 0; j < n && t < want && vml->nr_reloc < KASLR_MAX_RELOC; j++) {
+		if (!gelf_getrela(data, (int)j, &r) || !RELA_USABLE(r))
+			continue;
+		if (k++ < t * nin / want)
+			continue;
+		probe_add(vml, r.r_offset, (uint64_t)r.r_addend);
+		t++;
+	}
+#undef RELA_USABLE
+}
+
+#ifndef SHT_RELR
+#define SHT_RELR 19
+#endif
+
+/*
+ * Walk .relr.dyn (the ELF gABI's packed relative relocations): an even
+ * entry is an address, an odd one a bitmap of the 63 words after the last
+ * address.  @visit gets each address; @returns how many.
+ */
+static size_t
+relr_walk(const unsigned char *p, size_t n, void (*visit)(void *arg, uint64_t addr), void *arg)
+{
+	uint64_t where = 0;
+	size_t i, count = 0;
+	int b;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t e = kaslr_le64(p + i);
+
+		if (!(e & 1)) {
+			if (visit)
+				visit(arg, e);
+			count++;
+			where = e + 8;
+			continue;
+		}
+		for (b = 0; b < 63; b++) {
+			if ((e >> (b + 1)) & 1) {
+				if (visit)
+					visit(arg, where + 8 * (uint64_t)b);
+				count++;
+			}
+		}
+		where += 63 * 8;
+	}
+	return count;
+}
+
+struct relr_pick {
+	struct elf_file *ef;
+	const GElf_Shdr *rodata;
+	struct kaslr_vmlinux *vml;
+	uint64_t lo, hi;
+	size_t seen, usable, want, taken;
+	int counting;
+};
+
+static void
+relr_visit(void *arg, uint64_t addr)
+{
+	struct relr_pick *r = arg;
+	uint64_t v;
+
+	if (addr % 8 || addr < r->rodata->sh_addr || addr - r->rodata->sh_addr > r->rodata->sh_size - 8)
+		return;
+	if (r->counting) {
+		r->usable++;
+		return;
+	}
+	/* Probe t is the first usable word from the t-th of @want equal parts. */
+	if (r->taken >= r->want || r->seen++ < r->taken * r->usable / r->want)
+		return;
+	if (section_word(r->ef, r->rodata, addr, &v) < 0 || v < r->lo || v >= r->hi)
+		return;
+	probe_add(r->vml, addr, v);
+	r->taken++;
+}
+
+/*
+ * arm64 relocation probes from .relr.dyn (CONFIG_RELR, Debian's 6.x arm64
+ * kernels: .rela.dyn then holds a handful of entries).  A RELR word keeps
+ * its link-time value in place, and the kernel adds its offset at boot
+ * (relocate_kernel()), so in memory it reads that value + KERNELOFFSET.
+ */
+static void
+probes_from_relr_dyn(struct elf_file *ef, struct kaslr_vmlinux *vml)
+{
+	GElf_Shdr rodata, shdr;
+	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	struct relr_pick r;
+
+	while ((scn = elf_nextscn(ef->elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_RELR)
+			break;
+	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf || !section_named(ef->elf, ".rodata", &rodata) ||
+	    rodata.sh_type != SHT_PROGBITS || vml->nr_reloc >= KASLR_MAX_RELOC)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.ef = ef;
+	r.rodata = &rodata;
+	r.vml = vml;
+	r.lo = vml->text ? vml->text : vml->stext;
+	r.hi = vml->end;
+	r.want = (size_t)(KASLR_MAX_RELOC - vml->nr_reloc);
+	if (!r.lo || r.hi <= r.lo)
+		return;
+	r.counting = 1;
+	relr_walk(data->d_buf, data->d_size, relr_visit, &r);
+	if (!r.usable)
+		return;
+	r.counting = 0;
+	relr_walk(data->d_buf, data->d_size, relr_visit, &r);
+}
+
 /*
  * Relocation probes beyond sys_call_table, which a kernel may lack or a
  * vmlinux may have renamed: the relocations of .rodata, else pointer-like
@@ -550,7 +712,7 @@ kaslr_vmlinux_open(const char *path, struct kaslr_vmlinux *vml, char *err, size_
 
 	memset(vml, 0, sizeof(*vml));
 	memset(f, 0, sizeof(f));
-	if ((st = elf_file_open(path, &ef, err, errlen)) != KASLR_OK)
+	if ((st = elf_file_open(path, &ef, &vml->machine, err, errlen)) != KASLR_OK)
 		goto out;
 	if ((st = symtab_walk(ef.elf, path, collect_visit, f, err, errlen)) != KASLR_OK)
 		goto out;
@@ -584,11 +746,19 @@ kaslr_vmlinux_open(const char *path, struct kaslr_vmlinux *vml, char *err, size_
 	vml->init_top_pgt = f[S_INIT_TOP_PGT].have ? slot_value(f, S_INIT_TOP_PGT)
 						   : slot_value(f, S_INIT_LEVEL4_PGT);
 	vml->has_pti = f[S_PTI_INIT].have || f[S_KAISER_INIT].have;
+	vml->swapper_pg_dir = slot_value(f, S_SWAPPER_PG_DIR);
+	vml->memstart_addr = slot_value(f, S_MEMSTART_ADDR);
+	vml->vabits_actual = slot_value(f, S_VABITS_ACTUAL);
+	vml->kimage_voffset = slot_value(f, S_KIMAGE_VOFFSET);
+	vml->end = slot_value(f, S_END);
 
 	if ((st = read_banner(&ef, path, &f[S_LINUX_BANNER].sym, vml, err, errlen)) != KASLR_OK)
 		goto out;
 	read_build_id(ef.elf, vml);
-	{
+	if (vml->machine == EM_AARCH64) {
+		probes_from_rela_dyn(&ef, vml);
+		probes_from_relr_dyn(&ef, vml);
+	} else {
 		/* Probes point into the image: [_text, _end), else the whole window. */
 		uint64_t lo = vml->text ? vml->text : vml->stext ? vml->stext : START_KERNEL_MAP;
 		uint64_t hi = f[S_END].have && slot_value(f, S_END) > lo ? slot_value(f, S_END)
@@ -632,7 +802,7 @@ kaslr_vmlinux_symbol(const char *path, const char *name)
 	struct lookup l = { name, 0, 0 };
 	char err[KASLR_ERRLEN];
 
-	if (elf_file_open(path, &ef, err, sizeof(err)) == KASLR_OK)
+	if (elf_file_open(path, &ef, NULL, err, sizeof(err)) == KASLR_OK)
 		symtab_walk(ef.elf, path, lookup_visit, &l, err, sizeof(err));
 	elf_file_close(&ef);
 	return l.have ? l.value : 0;

@@ -20,6 +20,7 @@
  * symbol".  All addresses are as linked (no KASLR offset applied).
  */
 struct kaslr_vmlinux {
+	int machine;			/* ELF e_machine: EM_X86_64 or EM_AARCH64 */
 	uint64_t text;			/* _text */
 	uint64_t stext;			/* _stext */
 	uint64_t divide_error;		/* asm_exc_divide_error (5.8+) or divide_error */
@@ -32,6 +33,12 @@ struct kaslr_vmlinux {
 	uint64_t page_offset_base;	/* CONFIG_RANDOMIZE_MEMORY (4.8+) */
 	uint64_t init_top_pgt;		/* init_top_pgt (4.13+) or init_level4_pgt */
 	int has_pti;			/* pti_init or kaiser_init exists */
+	/* arm64 */
+	uint64_t swapper_pg_dir;	/* the kernel's page tables, inside the image */
+	uint64_t memstart_addr;		/* s64: PHYS_OFFSET */
+	uint64_t vabits_actual;		/* u64 (5.4+, commit 5383cc6efed1) */
+	uint64_t kimage_voffset;	/* u64: the image's VA - PA, set at boot */
+	uint64_t end;			/* _end */
 	/* The full banner as stored in the vmlinux, NUL excluded. */
 	const char *banner;
 	size_t banner_len;

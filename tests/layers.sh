@@ -23,9 +23,9 @@ BASE_H="core/types.h core/util.h core/paging.h core/x86_64/constants.h"
 BASE_C="core/util.c"
 READERS_H="core/vmlinux.h core/notes.h $(ls core/dump*.h) regs.h vmcoreinfo.h"
 READERS_C="core/vmlinux.c core/notes.c $(ls core/dump*.c) regs.c vmcoreinfo.c"
-CORE_H="kaslr_core.h $(ls core/*.h core/x86_64/*.h)"
+CORE_H="kaslr_core.h $(ls core/*.h core/x86_64/*.h core/arm64/*.h)"
 # The core: every other source of core/.
-CORE_C=$(for f in core/*.c core/x86_64/*.c; do case " $BASE_C $READERS_C " in *" $f "*) ;; *) echo "$f" ;; esac; done)
+CORE_C=$(for f in core/*.c core/x86_64/*.c core/arm64/*.c; do case " $BASE_C $READERS_C " in *" $f "*) ;; *) echo "$f" ;; esac; done)
 
 # layer NAME "HEADERS" "SOURCES": compile SOURCES with only HEADERS reachable.
 layer() {

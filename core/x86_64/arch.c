@@ -105,6 +105,7 @@ static const struct kaslr_cpu_method cpu_methods[] = {
 
 const struct kaslr_arch kaslr_arch_x86_64 = {
 	.name = "x86_64",
+	.placement = "phys_base",
 	.image_start = START_KERNEL_MAP,
 	.image_size = KERNEL_IMAGE_SIZE,
 	.align = KASLR_ALIGN,
@@ -118,9 +119,3 @@ const struct kaslr_arch kaslr_arch_x86_64 = {
 	.nr_cpu_methods = (int)(sizeof(cpu_methods) / sizeof(cpu_methods[0])),
 	.ptscan = kaslr_x86_ptscan,
 };
-
-const struct kaslr_arch *kaslr_arch_of(const struct kaslr_vmlinux *vml)
-{
-	(void)vml;	/* core/vmlinux.c opens x86_64 vmlinux files only, so far */
-	return &kaslr_arch_x86_64;
-}

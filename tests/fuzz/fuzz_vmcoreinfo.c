@@ -36,7 +36,7 @@ static void typed_round_trip(const struct kaslr_vmci *v)
 	int has_off, has_pb, has_sym, has_num;
 
 	has_off = !kaslr_vmci_kernel_offset(v, &off);
-	has_pb = !kaslr_vmci_phys_base(v, &pb);
+	has_pb = !kaslr_vmci_placement(v, &pb);
 	has_sym = !kaslr_vmci_symbol(v, "_stext", &sym);
 	has_num = !kaslr_vmci_number(v, "pgtable_l5_enabled", &num);
 	memset(&out, 0, sizeof(out));
@@ -53,7 +53,7 @@ static void typed_round_trip(const struct kaslr_vmci *v)
 		FUZZ_FAIL("typed: own text does not parse: %s", err);
 	if (has_off && (kaslr_vmci_kernel_offset(&back, &off2) || off2 != off))
 		FUZZ_FAIL("typed: KERNELOFFSET 0x%" PRIx64 " came back different", off);
-	if (has_pb && (kaslr_vmci_phys_base(&back, &pb2) || pb2 != pb))
+	if (has_pb && (kaslr_vmci_placement(&back, &pb2) || pb2 != pb))
 		FUZZ_FAIL("typed: phys_base %" PRId64 " came back different", pb);
 	if (has_sym && (kaslr_vmci_symbol(&back, "_stext", &sym2) || sym2 != sym))
 		FUZZ_FAIL("typed: SYMBOL(_stext) 0x%" PRIx64 " came back different", sym);

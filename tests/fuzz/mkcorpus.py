@@ -240,6 +240,22 @@ def vmcoreinfo_seeds():
     }
 
 
+def arm64_seed(flags, bad_page=0, geometry=0):
+    """fuzz_arm64: a 4 KiB/48-bit swapper_pg_dir at page 5 mapping the banner's page (image at page 1)."""
+    a64_text, ko, banner_off, text_pa = 0xffff800008000000, 0x10000, 0x800, 0x1000
+    m = Mem()
+    va = a64_text + ko + banner_off
+    m.write(text_pa + banner_off, BANNER)
+    m.u64(0x5000 + 8 * ((va >> 39) & 511), 0x6000 | 3)
+    m.u64(0x6000 + 8 * ((va >> 30) & 511), 0x7000 | 3)
+    m.u64(0x7000 + 8 * ((va >> 21) & 511), 0x8000 | 3)
+    m.u64(0x8000 + 8 * ((va >> 12) & 511), text_pa | 0x703)
+    m.u64(text_pa + 0x3000, va - (text_pa + banner_off))          # kimage_voffset, as the kernel keeps it
+    m.u64(text_pa + 0x3010, a64_text + 0x1000 + ko)                # the relocation probe, relocated
+    hdr = bytes([flags | geometry, (bad_page << 4) | (text_pa >> 12)]) + struct.pack("<QH", va, banner_off)
+    return hdr + m.chunks()
+
+
 def main():
     top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     seeds = {
@@ -267,6 +283,12 @@ def main():
             "elf-no-note": elf_complete(with_vmci=False),
             "kdump": kdump_with_sub_header(),
             "flattened-kdump": flattened(kdump_with_sub_header()),
+        },
+        "fuzz_arm64": {
+            "4k-48-image": arm64_seed(0x80),
+            "4k-48-find": arm64_seed(0xc0),
+            "64k-48-garbage-regime": arm64_seed(0x80, geometry=4),
+            "bad-table-page": arm64_seed(0x80, bad_page=7),
         },
         "fuzz_dumpfile": {
             "elf": elf_core(),

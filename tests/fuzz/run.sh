@@ -32,7 +32,7 @@ fi
 # Largest input per harness: what its format needs, not more.
 max_len() {
 	case $1 in
-	fuzz_pagewalk | fuzz_scan) echo 16384 ;;	# header + chunks (fuzz_image)
+	fuzz_pagewalk | fuzz_scan | fuzz_arm64) echo 16384 ;;	# header + chunks (fuzz_image)
 	fuzz_dumpfile | fuzz_dumpfix) echo 16384 ;;
 	fuzz_vmcoreinfo) echo 4096 ;;	# the kernel's note is a page (VMCOREINFO_BYTES)
 	*) echo 8192 ;;			# notes: 4 CPUs' and a VMCOREINFO note

@@ -10,8 +10,9 @@ kdump file made from a dump that had none (makedumpfile run on a hypervisor
 dump without VMCOREINFO, a converted VMware snapshot).  QEMU cannot write
 it: its kdump formats always carry the vCPU notes.
 
-Layout (makedumpfile's diskdump_mod.h, header_version 6, x86_64, 4 KiB
-blocks): block 0 disk_dump_header, block 1 kdump_sub_header (phys_base 0,
+Layout (makedumpfile's diskdump_mod.h, header_version 6, 4 KiB blocks; the
+header's utsname.machine is the ELF's: "x86_64" or "aarch64", which crash
+checks against its own architecture): block 0 disk_dump_header, block 1 kdump_sub_header (phys_base 0,
 offset_note/size_note 0, max_mapnr_64), then the two bitmaps (1st: pages the
 ELF's PT_LOADs hold, 2nd: the same: every page is dumped), then one 24-byte
 page descriptor per dumped page, then page data: zlib where that is smaller,
@@ -25,15 +26,21 @@ import sys
 import zlib
 
 PAGE = 4096
+# ELF e_machine -> utsname.machine (what `uname -m` says on that machine).
+MACHINES = {62: b"x86_64", 183: b"aarch64"}   # EM_X86_64, EM_AARCH64
 HEADER_VERSION = 6
 DUMP_DH_COMPRESSED_ZLIB = 0x1
 
 
 def load_segments(f):
-    """[(paddr, filesz, offset)] of the PT_LOAD segments of ELF64 core @f."""
+    """(machine, [(paddr, filesz, offset)]) of ELF64 core @f: its utsname
+    machine and its PT_LOAD segments."""
     eh = f.read(64)
     if eh[:4] != b"\x7fELF" or eh[4] != 2 or eh[5] != 1:
         sys.exit("elf2kdump: not a little-endian ELF64 core")
+    e_machine, = struct.unpack_from("<H", eh, 18)
+    if e_machine not in MACHINES:
+        sys.exit("elf2kdump: ELF machine %d is neither x86_64 nor aarch64" % e_machine)
     phoff, = struct.unpack_from("<Q", eh, 32)
     phentsize, phnum = struct.unpack_from("<HH", eh, 54)
     segs = []
@@ -44,12 +51,12 @@ def load_segments(f):
             segs.append((pa, filesz, off))
     if not segs:
         sys.exit("elf2kdump: no PT_LOAD segment")
-    return sorted(segs)
+    return MACHINES[e_machine], sorted(segs)
 
 
 def convert(src, dst):
     with open(src, "rb") as f:
-        segs = load_segments(f)
+        machine, segs = load_segments(f)
         max_mapnr = max((pa + sz + PAGE - 1) // PAGE for pa, sz, _ in segs)
         present = bytearray((max_mapnr + 7) // 8)
         for pa, sz, _ in segs:
@@ -66,7 +73,7 @@ def convert(src, dst):
             hdr = bytearray(PAGE)
             hdr[0:8] = b"KDUMP   "
             struct.pack_into("<i", hdr, 8, HEADER_VERSION)
-            utsname = [b"Linux", b"", b"", b"", b"x86_64", b""]
+            utsname = [b"Linux", b"", b"", b"", machine, b""]
             for i, s in enumerate(utsname):
                 hdr[12 + 65 * i:12 + 65 * i + len(s)] = s
             struct.pack_into("<IiiIIIIIIi", hdr, 424,

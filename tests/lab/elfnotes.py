@@ -4,8 +4,8 @@
 
 Only what the lab needs: the ELF header, the program headers, the notes of
 the PT_NOTE segment(s), the VMCOREINFO note text, and the symbol table of a
-vmlinux.  Little-endian x86_64 only; anything else is refused with a clear
-message rather than misread.
+vmlinux.  Little-endian ELF64 only (x86_64 and aarch64 files); anything else
+is refused with a clear message rather than misread.
 """
 import struct
 

@@ -13,39 +13,62 @@
 #   initramfs KVER        build the busybox initramfs of a fetched kernel
 #   boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]
 #                         boot once, take idle and panic dumps; prints the dir
+#                         (a ...-cloud-arm64 KVER boots on qemu-system-aarch64;
+#                         --la57 is x86_64 only)
 #   dumps [SUITE...]      kernel + initramfs + vmci and novmci boots per suite
 #                         (default $KASLR_LAB_SUITES or "bookworm trixie sid");
-#                         prints the dump dirs, rewrites $LAB/dumps/index
+#                         prints the dump dirs, rewrites $LAB/dumps/index.
+#                         Without SUITEs it then does dumps-arm64 too.
 #   all                   setup + dumps
 #   reboot [SUITE...]     boot the suites' current kernels again: new vmci,
 #                         novmci and novmci-la57 boots (KASLR places each
 #                         anew) replace the old ones; downloads nothing.
+#                         Without SUITEs it then does reboot-arm64 too.
 #                         Never on a lab others are testing against.
-#   share FROM            take the kernels (SUITE.current; kernels/KVER copied,
-#                         its vmlinux a symlink) and the crash releases
+#   kernel-arm64 SUITE    kernel SUITE for arm64 (-cloud-arm64)
+#   dumps-arm64 [SUITE...] arm64 kernels booted on qemu-system-aarch64 -M virt:
+#                         vmci and novmci boots per suite (default
+#                         $KASLR_LAB_ARM64_SUITES or "bookworm trixie"),
+#                         listed in $LAB/dumps/index.arm64
+#   reboot-arm64 [SUITE...] reboot for the arm64 kernels
+#   share FROM            take the kernels (SUITE.current, SUITE.current-arm64;
+#                         kernels/KVER copied, its vmlinux a symlink) and the
+#                         crash releases
 #                         (crash/, a symlink) of lab FROM, so that `reboot`
 #                         and `dumps` make a separate lab without downloading:
 #                           KASLR_LAB_DIR=NEW lab.sh share OLD
 #                           KASLR_LAB_DIR=NEW lab.sh reboot
-#   gc                    delete kernels and dumps no SUITE.current names
+#   gc                    delete kernels and dumps no SUITE.current(-arm64) names
 #   path                  print the lab directory
 #
 # Environment:
 #   KASLR_LAB_DIR         lab directory (default ${XDG_CACHE_HOME:-~/.cache}/kaslr-lab)
 #   KASLR_LAB_SUITES      suites of `dumps` (default "bookworm trixie sid")
 #   KASLR_LAB_KVER_<SUITE> pin a kernel, e.g. KASLR_LAB_KVER_TRIXIE=6.12.57+deb13-cloud-amd64
+#   KASLR_LAB_ARM64_SUITES suites of `dumps-arm64` (default "bookworm trixie";
+#                         empty: `dumps` and `reboot` make no arm64 boots)
+#   KASLR_LAB_ARM64_KVER_<SUITE> pin an arm64 kernel
 #   KASLR_LAB_REFRESH=1   look for a newer kernel even when one is cached
 #   KASLR_LAB_APT_KEYRING keyring for the private apt configurations (testing)
 #
 # Layout of $LAB:
 #   apt/SUITE/            private apt configuration and lists of a non-system suite
+#   apt/SUITE-arm64/      the same for the suite's arm64 packages
 #   kernels/SUITE.current kver of the suite's current kernel
+#   kernels/SUITE.current-arm64  kver of the suite's current arm64 kernel
+#                         (not *.current: x86_64-only tools never see it)
 #   kernels/KVER/         vmlinuz vmlinux qemu_fw_cfg.ko (+ deps) modules release
-#                         packages initrd.cpio.gz initrd.stamp
+#                         packages initrd.cpio.gz initrd.stamp (+ busybox:
+#                         the guest's, for a foreign architecture)
 #   dumps/KVER/NAME/      idle.elf idle.kdump panic.elf panic.kdump
 #                         {idle,panic}-noqemu.elf {idle,panic}-nonotes.elf panic-nonotes.kdump
 #                         truth.env guest.env serial.log qemu.log qemu.cmdline DONE
-#   dumps/index           one dump dir per line, for every current kernel
+#   dumps/index           one dump dir per line, for every current x86_64 kernel
+#   dumps/index.arm64     the same for the current arm64 kernels
+#   dumps/KVER/NAME/ of an arm64 kernel: idle.elf idle.kdump panic.elf panic.kdump
+#                         {idle,panic}-nonotes.elf panic-nonotes.kdump truth.env
+#                         kcore-vmcoreinfo.txt guest.env serial.log qemu.log
+#                         qemu.cmdline DONE
 #
 # Everything is cached: a warm run downloads nothing and boots nothing.  Any
 # failure ends with one "lab.sh: error: ..." line on stderr and exit status 1;
@@ -57,8 +80,8 @@ PROG=lab.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
 DEFAULT_SUITES="bookworm trixie sid"
-GUEST_CMDLINE="console=ttyS0 panic=0"
-PKGS=(crash qemu-system-x86 busybox-static cpio makedumpfile xz-utils zstd kmod
+DEFAULT_ARM64_SUITES="bookworm trixie"
+PKGS=(crash qemu-system-x86 qemu-system-arm busybox-static cpio makedumpfile xz-utils zstd kmod
 	libelf-dev libkdumpfile-dev zlib1g-dev gcc make python3 clang binutils debootstrap valgrind bc)
 
 die() {
@@ -83,6 +106,49 @@ lock() {
 	exec 9>"$LAB/.lock"
 	flock -w 3600 9 || die "$LAB is locked by another lab.sh for over an hour"
 }
+
+###########################################################################
+# architectures: the guest's, chosen per command (x86_64 unless told) and
+# per kernel (from its kver: ...-cloud-amd64, ...-cloud-arm64)
+
+NATIVE_ARCH=$(dpkg --print-architecture 2>/dev/null) || NATIVE_ARCH=amd64
+
+# arch_select ARCH - set what differs between the guest architectures:
+#   ARCH          Debian architecture (amd64, arm64): package names, flavour
+#   QEMU, QEMU_OPTS  the emulator and its machine options for qemu-driver.py
+#   GUEST_TTY     the first serial port as the guest names it
+#   GUEST_CMDLINE the kernel command line (kaslr/nokaslr added per boot)
+#   BOOT_MEM      default guest memory (MiB)
+#   STD_BOOTS     the boots `dumps` makes of each kernel
+#   CURRENT_EXT   kernels/SUITE$CURRENT_EXT names the suite's current kernel
+#   INDEX         the index of the finished standard boots
+# The x86_64 names are those the lab always had, so that whatever walks
+# dumps/index or kernels/*.current sees only x86_64 kernels.
+arch_select() {
+	ARCH=$1
+	case $ARCH in
+	amd64)
+		QEMU=qemu-system-x86_64 QEMU_OPTS=() GUEST_TTY=ttyS0 BOOT_MEM=512
+		STD_BOOTS="vmci novmci novmci-la57" CURRENT_EXT=.current INDEX=$LAB/dumps/index ;;
+	arm64)
+		# virt: PL011 console (ttyAMA0), fw_cfg over MMIO, and a kaslr-seed in
+		# the device tree, so KASLR works without UEFI.
+		QEMU=qemu-system-aarch64 QEMU_OPTS=(--machine virt --cpu max) GUEST_TTY=ttyAMA0 BOOT_MEM=1024
+		STD_BOOTS="vmci novmci" CURRENT_EXT=.current-arm64 INDEX=$LAB/dumps/index.arm64 ;;
+	*) die "unknown architecture '$ARCH' (known: amd64 arm64)" ;;
+	esac
+	GUEST_CMDLINE="console=$GUEST_TTY panic=0"
+}
+
+# kver_arch KVER - the Debian architecture of a kernel, from its flavour.
+kver_arch() {
+	case $1 in
+	*-arm64) echo arm64 ;;
+	*) echo amd64 ;;
+	esac
+}
+
+arch_select amd64
 
 ###########################################################################
 # setup
@@ -171,14 +237,23 @@ fresh_keyring() {
 	note "using debian-archive-keyring $ver from the system's mirrors"
 }
 
-# apt_config SUITE - set APT_OPTS for SUITE: nothing for the system's own
-# release, else a private configuration under $LAB/apt/SUITE whose sources
-# point at the system's mirrors (never at a hard-coded host).
+# system_lists SUITE - true when the system's own apt lists serve SUITE's
+# $ARCH packages (its own release, its own architecture).
+system_lists() { [ "$1" = "$SYS_CODENAME" ] && [ "$ARCH" = "$NATIVE_ARCH" ]; }
+
+# apt_config SUITE - set APT_OPTS for SUITE's $ARCH packages: nothing when
+# the system's lists serve them, else a private configuration under
+# $LAB/apt/SUITE (SUITE-ARCH for a foreign architecture, whose lists hold
+# only that architecture) whose sources point at the system's mirrors (never
+# at a hard-coded host).
 apt_config() {
-	local suite=$1 dir mirrors kind uri key keyring
+	local suite=$1 dir mirrors kind uri key keyring arch_opt=
 	APT_OPTS=()
-	[ "$suite" = "$SYS_CODENAME" ] && return
+	system_lists "$suite" && return
 	dir=$LAB/apt/$suite
+	if [ "$ARCH" != "$NATIVE_ARCH" ]; then
+		dir=$LAB/apt/$suite-$ARCH arch_opt="arch=$ARCH "
+	fi
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/empty"
 	mirrors=$(python3 "$HERE/apt-sources.py") || die "cannot find the system's Debian mirror in its apt configuration"
 	: >"$dir/sources.list.tmp"
@@ -190,9 +265,9 @@ apt_config() {
 			if [ "$key" != - ]; then keyring=$key; else keyring=$(archive_keyring); fi
 		fi
 		case $kind in
-		main) echo "deb [signed-by=$keyring] $uri $suite main" ;;
+		main) echo "deb [${arch_opt}signed-by=$keyring] $uri $suite main" ;;
 		# sid (unstable) has no security suite.
-		security) [ "$suite" = sid ] || echo "deb [signed-by=$keyring] $uri $suite-security main" ;;
+		security) [ "$suite" = sid ] || echo "deb [${arch_opt}signed-by=$keyring] $uri $suite-security main" ;;
 		esac >>"$dir/sources.list.tmp"
 	done <<<"$mirrors"
 	mv "$dir/sources.list.tmp" "$dir/sources.list"
@@ -200,6 +275,9 @@ apt_config() {
 		-o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=$dir/empty"
 		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
 		-o "Dir::State::status=/dev/null" -o "Acquire::Languages=none")
+	if [ "$ARCH" != "$NATIVE_ARCH" ]; then
+		APT_OPTS+=(-o "APT::Architecture=$ARCH" -o "APT::Architectures::=$ARCH")
+	fi
 }
 
 # apt_update SUITE - refresh SUITE's package lists (private lists for a
@@ -209,9 +287,9 @@ apt_config() {
 apt_update() {
 	local suite=$1 log
 	apt_config "$suite"
-	log=$LAB/tmp/apt-update-$suite.log
+	log=$LAB/tmp/apt-update-$suite-$ARCH.log
 	mkdir -p "$LAB/tmp"
-	note "apt-get update ($suite)"
+	note "apt-get update ($suite $ARCH)"
 	if apt-get "${APT_OPTS[@]}" -q --error-on=any update >"$log" 2>&1; then
 		rm -f "$log"
 		return
@@ -237,7 +315,7 @@ kernel_candidates() {
 	local suite=$1 prefix re pkgs=() pkg abi v i
 	local -A ver=()
 	prefix=$(kernel_prefix "$suite") || exit 1
-	re="^linux-(image|binary)-${prefix//./\\.}[0-9][0-9A-Za-z.+~]*-cloud-amd64(-unsigned|-dbg)?\$"
+	re="^linux-(image|binary)-${prefix//./\\.}[0-9][0-9A-Za-z.+~]*-cloud-$ARCH(-unsigned|-dbg)?\$"
 	mapfile -t pkgs < <(apt-cache "${APT_OPTS[@]}" pkgnames linux- 2>/dev/null | grep -E "$re" |
 		grep -E -e '-(unsigned|dbg)$' -e '^linux-binary-')
 	KVERS=()
@@ -288,8 +366,12 @@ pick_kernel() {
 ###########################################################################
 # kernel
 
-# kernel_complete KVER - true when $LAB/kernels/KVER was fully extracted.
-kernel_complete() { [ -s "$LAB/kernels/$1/release" ] && [ -s "$LAB/kernels/$1/vmlinux" ]; }
+# kernel_complete KVER - true when $LAB/kernels/KVER was fully extracted
+# (with the guest's busybox, for a kernel of a foreign architecture).
+kernel_complete() {
+	[ -s "$LAB/kernels/$1/release" ] && [ -s "$LAB/kernels/$1/vmlinux" ] &&
+		{ [ "$(kver_arch "$1")" = "$NATIVE_ARCH" ] || [ -s "$LAB/kernels/$1/busybox" ]; }
+}
 
 # modules_in_order DEPFILE MOD - print MOD's dependencies (recursively, the
 # deepest first, as modprobe loads them) and then MOD, one path a line.
@@ -328,6 +410,11 @@ fetch_kernel() {
 	kernel_complete "$kver" && return
 	read -r -a pkgs <<<"$(kernel_packages "$kver")"
 	img=${pkgs[0]} dbg=linux-image-$kver-dbg
+	# A foreign guest needs its own static busybox: the suite's, with the
+	# kernel (so that the kernel directory is all `share` and `reboot` need).
+	if [ "$ARCH" != "$NATIVE_ARCH" ]; then
+		pkgs=("${pkgs[@]:0:${#pkgs[@]}-1}" busybox-static "${pkgs[-1]}")
+	fi
 	tmp=$LAB/tmp/kernel-$kver
 	rm -rf "$tmp" "$kdir" "$kdir.part"
 	mkdir -p "$tmp/root" "$tmp/dbg" "$kdir.part"
@@ -356,6 +443,13 @@ fetch_kernel() {
 	done
 	[ -n "$vmlinuz" ] || die "$img has no vmlinuz for $kver (boot/ or usr/lib/modules/$kver/)"
 	cp "$vmlinuz" "$kdir.part/vmlinuz"
+	if [ "$ARCH" != "$NATIVE_ARCH" ]; then
+		for p in bin/busybox usr/bin/busybox ''; do
+			if [ -f "$root/$p" ]; then break; fi
+		done
+		[ -n "$p" ] || die "busybox-static ($ARCH, $suite) has no bin/busybox"
+		cp "$root/$p" "$kdir.part/busybox"
+	fi
 	# modules.dep is made by depmod at install time, not shipped: make it.
 	# Trixie ships modules under /usr/lib/modules; bookworm's depmod looks in /lib.
 	if [ ! -d "$root/lib/modules/$kver" ] && [ -d "$root/usr/lib/modules/$kver" ]; then
@@ -412,43 +506,45 @@ fetch_kernel() {
 	rm -rf "$tmp"
 }
 
-# resolve_kernel SUITE - set KVER to SUITE's kernel, fetching it if needed:
-# KASLR_LAB_KVER_<SUITE> if set, else the cached SUITE.current, else (or with
+# resolve_kernel SUITE - set KVER to SUITE's $ARCH kernel, fetching it if needed:
+# KASLR_LAB_KVER_<SUITE> (KASLR_LAB_ARM64_KVER_<SUITE>) if set, else the
+# cached SUITE.current (SUITE.current-arm64), else (or with
 # KASLR_LAB_REFRESH=1) the newest one the suite's mirror serves.
 resolve_kernel() {
 	local suite=$1 pinvar cur prefix refresh=${KASLR_LAB_REFRESH:-0}
 	prefix=$(kernel_prefix "$suite") || exit 1
 	pinvar=KASLR_LAB_KVER_${suite^^}
-	cur=$LAB/kernels/$suite.current
+	[ "$ARCH" = amd64 ] || pinvar=KASLR_LAB_${ARCH^^}_KVER_${suite^^}
+	cur=$LAB/kernels/$suite$CURRENT_EXT
 	mkdir -p "$LAB/kernels"
 	if [ -n "${!pinvar:-}" ]; then
 		KVER=${!pinvar}
-		[[ $KVER == "$prefix"*-cloud-amd64 ]] ||
-			die "$pinvar=$KVER is not a $suite cloud kernel (${prefix}*-cloud-amd64)"
+		[[ $KVER == "$prefix"*-cloud-$ARCH ]] ||
+			die "$pinvar=$KVER is not a $suite cloud kernel (${prefix}*-cloud-$ARCH)"
 		if ! kernel_complete "$KVER"; then
-			if [ "$suite" = "$SYS_CODENAME" ]; then apt_config "$suite"; else apt_update "$suite"; fi
+			if system_lists "$suite"; then apt_config "$suite"; else apt_update "$suite"; fi
 			fetch_kernel "$suite" "$KVER" ||
-				{ [ "$suite" = "$SYS_CODENAME" ] && apt_update "$suite" && fetch_kernel "$suite" "$KVER"; } ||
+				{ system_lists "$suite" && apt_update "$suite" && fetch_kernel "$suite" "$KVER"; } ||
 				die "cannot download $(kernel_packages "$KVER") ($pinvar) from $suite"
 		fi
 	elif [ -s "$cur" ] && [ "$refresh" != 1 ] && kernel_complete "$(cat "$cur")"; then
 		KVER=$(cat "$cur")
 		return
-	elif [ "$suite" = "$SYS_CODENAME" ] && [ "$refresh" != 1 ]; then
+	elif system_lists "$suite" && [ "$refresh" != 1 ]; then
 		# The system's own lists as they are; refreshed once if they are stale.
 		apt_config "$suite"
 		pick_kernel "$suite" || { apt_update "$suite" && pick_kernel "$suite"; } ||
-			die "no downloadable ${prefix}*-cloud-amd64 kernel (linux-image-KVER-unsigned or linux-binary-KVER) with its -dbg in $suite"
+			die "no downloadable ${prefix}*-cloud-$ARCH kernel (linux-image-KVER-unsigned or linux-binary-KVER) with its -dbg in $suite"
 	else
 		apt_update "$suite"
 		pick_kernel "$suite" ||
-			die "no downloadable ${prefix}*-cloud-amd64 kernel (linux-image-KVER-unsigned or linux-binary-KVER) with its -dbg in $suite"
+			die "no downloadable ${prefix}*-cloud-$ARCH kernel (linux-image-KVER-unsigned or linux-binary-KVER) with its -dbg in $suite"
 	fi
 	echo "$KVER" >"$cur.tmp" && mv "$cur.tmp" "$cur"
 }
 
 cmd_kernel() {
-	[ $# = 1 ] || die "usage: lab.sh kernel SUITE"
+	[ $# = 1 ] || die "usage: lab.sh kernel$([ "$ARCH" = amd64 ] || echo "-$ARCH") SUITE"
 	need apt-get apt-cache dpkg-deb tar depmod xz zstd python3
 	resolve_kernel "$1"
 	echo "$KVER"
@@ -459,8 +555,44 @@ cmd_kernel() {
 
 # The guest's /init.  It prints its ground truth as "LAB: key=value" lines,
 # then "LAB: READY", then obeys commands read from the serial console.
-# Keep the keys in step with GUEST_KEYS in truth.py.
+# Keep the keys in step with GUEST_KEYS in truth.py.  What differs by $ARCH:
+# the console ($GUEST_TTY) and the lines between "ncpus" and "READY"
+# (guest_init_arch).
 guest_init() {
+	guest_init_common | sed -e "s,/dev/ttyS0,/dev/$GUEST_TTY,g" -e '/^@ARCH@$/,$d'
+	guest_init_arch
+	guest_init_common | sed -e '1,/^@ARCH@$/d'
+}
+
+# guest_init_arch - the guest's lines of $ARCH before READY.
+guest_init_arch() {
+	case $ARCH in
+	amd64) cat <<'EOF'
+# The kernel clears the la57 flag unless it runs with 5-level page tables.
+if grep -qw la57 /proc/cpuinfo; then echo "LAB: paging_levels=5"; else echo "LAB: paging_levels=4"; fi
+EOF
+		;;
+	# arm64: the boot log's KASLR verdict (the kaslr-seed of virt's device
+	# tree), the whole "Kernel code" range, and the kernel's own vmcoreinfo,
+	# which /proc/kcore carries as a note whether or not fw_cfg is used
+	# (since 4.19, commit 23c85094fe18): its text lines, as "LAB: kcore: ".
+	# (arm64's /proc/kallsyms starts at _stext: it has no _text, and truth.py
+	# derives it.)
+	arm64) cat <<'EOF'
+dmesg | grep KASLR | sed 's/^/LAB: dmesg: /'
+echo "LAB: kaslr_enabled=$(dmesg | grep -c 'KASLR enabled')"
+echo "LAB: kernel_code_end=$(sed -n 's/^ *[0-9a-f]*-\([0-9a-f]*\) : Kernel code$/\1/p' /proc/iomem | head -n1)"
+echo "LAB: kcore_begin"
+# The note: "VMCOREINFO" NUL, padding, then the text up to its NUL.
+head -c 65536 /proc/kcore | tr '\000' '\n' |
+	awk 'f == 2 && $0 == "" { exit } f && $0 != "" { f = 2; print "LAB: kcore: " $0 } !f && $0 == "VMCOREINFO" { f = 1 }'
+echo "LAB: kcore_end"
+EOF
+		;;
+	esac
+}
+
+guest_init_common() {
 	cat <<'EOF'
 #!/bin/sh
 # /init of the kaslr.so lab guest (generated by tests/lab/lab.sh)
@@ -484,8 +616,7 @@ echo "LAB: _stext=$(ksym _stext)"
 echo "LAB: kernel_code=$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : Kernel code$/\1/p' /proc/iomem | head -n1)"
 if [ -d /sys/firmware/qemu_fw_cfg ]; then echo "LAB: fw_cfg=yes"; else echo "LAB: fw_cfg=no"; fi
 echo "LAB: ncpus=$(grep -c '^processor' /proc/cpuinfo)"
-# The kernel clears the la57 flag unless it runs with 5-level page tables.
-if grep -qw la57 /proc/cpuinfo; then echo "LAB: paging_levels=5"; else echo "LAB: paging_levels=4"; fi
+@ARCH@
 echo "LAB: READY"
 while :; do
 	read -r cmd || { sleep 1; continue; }
@@ -501,12 +632,18 @@ EOF
 }
 
 # build_initramfs KVER - $LAB/kernels/KVER/initrd.cpio.gz, rebuilt only when
-# /init, busybox or the modules changed (initrd.stamp).
+# /init, busybox or the modules changed (initrd.stamp).  The system's
+# busybox for a native guest, the kernel directory's for a foreign one.
 build_initramfs() {
 	local kver=$1 kdir busybox root stamp m
 	kdir=$LAB/kernels/$kver
+	arch_select "$(kver_arch "$kver")"
 	kernel_complete "$kver" || die "kernel $kver is not in the lab: run 'lab.sh kernel SUITE' first"
-	busybox=$(command -v busybox) || die "busybox not found: run 'tests/lab/lab.sh setup'"
+	if [ "$ARCH" = "$NATIVE_ARCH" ]; then
+		busybox=$(command -v busybox) || die "busybox not found: run 'tests/lab/lab.sh setup'"
+	else
+		busybox=$kdir/busybox
+	fi
 	readelf -l "$busybox" | grep -q INTERP && die "$busybox is not static: install busybox-static"
 	stamp=$( {
 		guest_init
@@ -526,7 +663,7 @@ build_initramfs() {
 	guest_init >"$root/init"
 	chmod 755 "$root/init"
 	# The kernel opens /dev/console before /init runs; give it one.
-	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || note "cannot mknod dev/console (not root?): relying on /dev/ttyS0"
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || note "cannot mknod dev/console (not root?): relying on /dev/$GUEST_TTY"
 	while read -r m; do cp "$kdir/$m" "$root/lib/modules/"; done <"$kdir/modules"
 	cp "$kdir/modules" "$root/lib/modules/load-order"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) \
@@ -547,13 +684,16 @@ cmd_initramfs() {
 # boot
 
 # boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME] - one boot
-# (--la57: a CPU with 5-level paging, which the kernel then uses)
+# (--la57: a CPU with 5-level paging, which the kernel then uses; x86_64 only)
 # and its dumps in $LAB/dumps/KVER/NAME; sets BOOT_DIR.  A dir without DONE is
-# remade from scratch.
+# remade from scratch.  The guest's architecture is the kernel's (kver_arch).
+# BOOT_MADE is 1 when it booted, 0 when the boot was cached.
 boot() {
-	local kver=${1:-} vmci=0 kaslr=1 la57=0 mem=512 name='' d kdir t0 x opts=()
+	local kver=${1:-} vmci=0 kaslr=1 la57=0 mem name='' d kdir t0 x opts=()
 	[ -n "$kver" ] || die "usage: lab.sh boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME]"
 	shift
+	arch_select "$(kver_arch "$kver")"
+	mem=$BOOT_MEM
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--vmcoreinfo) vmci=1 ;;
@@ -572,18 +712,20 @@ boot() {
 		if [ $kaslr = 0 ]; then name=$name-nokaslr; fi
 		if [ $la57 = 1 ]; then name=$name-la57; fi
 	fi
+	if [ $la57 = 1 ] && [ "$ARCH" != amd64 ]; then die "boot: --la57 is for x86_64 kernels, not $kver"; fi
+	opts+=(--qemu "$QEMU" "${QEMU_OPTS[@]}")
 	if [ $vmci = 1 ]; then opts+=(--vmcoreinfo); fi
 	if [ $la57 = 1 ]; then opts+=(--cpu qemu64,+la57); fi
 	if [ $kaslr = 1 ]; then opts+=(--append "$GUEST_CMDLINE kaslr"); else opts+=(--append "$GUEST_CMDLINE nokaslr"); fi
 	kdir=$LAB/kernels/$kver
 	d=$LAB/dumps/$kver/$name
-	BOOT_DIR=$d
+	BOOT_DIR=$d BOOT_MADE=0
 	if [ -e "$d/DONE" ]; then
 		derive "$d"
 		note "$kver/$name: cached"
 		return
 	fi
-	need qemu-system-x86_64 python3 fallocate
+	need "$QEMU" python3 fallocate
 	build_initramfs "$kver"
 	rm -rf "$d"
 	mkdir -p "$d"
@@ -593,7 +735,8 @@ boot() {
 		--mem "$mem" --smp 2 "${opts[@]}" --outdir "$d" \
 		idle.elf=elf idle.kdump=kdump-zlib panic panic.elf=elf panic.kdump=kdump-zlib ||
 		die "boot $kver/$name failed: $(cat "$d/driver.err" 2>/dev/null || echo 'qemu-driver died') (logs in $d)"
-	python3 "$HERE/truth.py" --guest "$d/guest.env" --vmlinux "$kdir/vmlinux" --kver "$kver" \
+	python3 "$HERE/truth.py" --arch "$ARCH" --guest "$d/guest.env" --serial "$d/serial.log" \
+		--vmlinux "$kdir/vmlinux" --kver "$kver" \
 		--kaslr $kaslr --vmcoreinfo $vmci --mem "$mem" --out "$d/truth.env" \
 		"$d/idle.elf" "$d/panic.elf" "$d/idle.kdump" "$d/panic.kdump" ||
 		die "ground truth of $kver/$name is inconsistent (see truth: error above; logs in $d)"
@@ -606,13 +749,17 @@ boot() {
 	chmod 644 "$d"/*.elf "$d"/*.kdump	# QEMU creates them 0400
 	for x in idle panic; do
 		fallocate --dig-holes "$d/$x.elf"	# QEMU writes zero pages out: make them holes
-		python3 "$HERE/strip-notes.py" --drop QEMU "$d/$x.elf" "$d/$x-noqemu.elf" ||
-			die "cannot make $x-noqemu.elf in $d"
+		# QEMU writes QEMUCPUState notes for x86 guests only.
+		if [ "$ARCH" = amd64 ]; then
+			python3 "$HERE/strip-notes.py" --drop QEMU "$d/$x.elf" "$d/$x-noqemu.elf" ||
+				die "cannot make $x-noqemu.elf in $d"
+		fi
 		python3 "$HERE/strip-notes.py" --drop-all "$d/$x.elf" "$d/$x-nonotes.elf" ||
 			die "cannot make $x-nonotes.elf in $d"
 	done
 	derive "$d"
 	date -u +%FT%TZ >"$d/DONE"
+	BOOT_MADE=1
 	note "$kver/$name done in $((SECONDS - t0)) s ($(du -sh "$d" | cut -f1) on disk)"
 }
 
@@ -630,84 +777,158 @@ derive() {
 
 cmd_boot() {
 	boot "$@"
-	update_index
+	update_index	# of the kernel's architecture (boot selected it)
 	echo "$BOOT_DIR"
 }
 
 ###########################################################################
 # dumps, index, gc
 
-# current_kvers - the kvers named by $LAB/kernels/*.current, unique.
+# current_kvers - the kvers named by $LAB/kernels/*$CURRENT_EXT (the
+# current kernels of $ARCH), unique.
 current_kvers() {
 	local f
-	for f in "$LAB"/kernels/*.current; do cat "$f"; done | sort -u
+	for f in "$LAB"/kernels/*"$CURRENT_EXT"; do cat "$f"; done | sort -u
 }
 
-# update_index - $LAB/dumps/index: every finished dump dir of a current kernel,
-# but for boots given their own --name (benchmarks' big guests): the tests
-# walk the index and need not read 4 GiB dumps.
+# update_index - $INDEX ($LAB/dumps/index, or index.ARCH for a foreign
+# architecture): every finished dump dir of a current $ARCH kernel, but for
+# boots given their own --name (benchmarks' big guests): the tests walk the
+# index and need not read 4 GiB dumps.
 update_index() {
 	local kver d
 	mkdir -p "$LAB/dumps"
 	for kver in $(current_kvers); do
 		for d in "$LAB/dumps/$kver"/*/; do
-			case $(basename "$d") in vmci | novmci | vmci-nokaslr | novmci-nokaslr | vmci-la57 | novmci-la57) ;; *) continue ;; esac
-			if [ -e "$d/DONE" ]; then echo "${d%/}"; fi
+			d=${d%/}
+			case ${d##*/} in vmci | novmci | vmci-nokaslr | novmci-nokaslr | vmci-la57 | novmci-la57) ;; *) continue ;; esac
+			if [ -e "$d/DONE" ]; then echo "$d"; fi
 		done
-	done >"$LAB/dumps/index.tmp"
-	mv "$LAB/dumps/index.tmp" "$LAB/dumps/index"
+	done >"$INDEX.tmp"
+	mv "$INDEX.tmp" "$INDEX"
 }
 
-cmd_dumps() {
-	local suites=("$@") s dirs=()
-	[ ${#suites[@]} != 0 ] || read -r -a suites <<<"${KASLR_LAB_SUITES:-$DEFAULT_SUITES}"
-	[ ${#suites[@]} != 0 ] || die "no suites given"
-	need apt-get apt-cache dpkg-deb tar depmod xz zstd python3 qemu-system-x86_64 cpio fallocate
-	for s in "${suites[@]}"; do
+# arch_suites ARCH - the suites `dumps` and `reboot` take for ARCH when none
+# are named: KASLR_LAB_SUITES (x86_64; empty means the default) or
+# KASLR_LAB_ARM64_SUITES (set but empty: none).
+arch_suites() {
+	case $1 in
+	amd64) echo "${KASLR_LAB_SUITES:-$DEFAULT_SUITES}" ;;
+	arm64) echo "${KASLR_LAB_ARM64_SUITES-$DEFAULT_ARM64_SUITES}" ;;
+	esac
+}
+
+# dumps_of ARCH SUITE... - kernel, initramfs and the standard boots
+# ($STD_BOOTS) of each suite's ARCH kernel; the index is rewritten after every
+# boot made, so that a finished boot is listed while the next one runs.
+dumps_of() {
+	local s b opts
+	arch_select "$1"
+	shift
+	[ $# != 0 ] || die "no suites given"
+	need apt-get apt-cache dpkg-deb tar depmod xz zstd python3 "$QEMU" cpio fallocate
+	for s; do
 		kernel_prefix "$s" >/dev/null
 	done
-	for s in "${suites[@]}"; do
+	for s; do
+		arch_select "$ARCH"
 		resolve_kernel "$s"
-		note "$s: $KVER"
+		note "$s ($ARCH): $KVER"
 		build_initramfs "$KVER"
-		boot "$KVER" --vmcoreinfo
-		dirs+=("$BOOT_DIR")
-		boot "$KVER"
-		dirs+=("$BOOT_DIR")
-		boot "$KVER" --la57
-		dirs+=("$BOOT_DIR")
+		for b in $STD_BOOTS; do
+			case $b in
+			vmci) opts=(--vmcoreinfo) ;;
+			novmci) opts=() ;;
+			novmci-la57) opts=(--la57) ;;
+			esac
+			boot "$KVER" "${opts[@]}"
+			if [ "$BOOT_MADE" = 1 ]; then update_index; fi
+			DUMP_DIRS+=("$BOOT_DIR")
+		done
 	done
 	update_index
-	printf '%s\n' "${dirs[@]}"
 }
 
-# cmd_reboot [SUITE...] - new boots of the current kernels, nothing downloaded.
-cmd_reboot() {
-	local suites=("$@") s kver b
-	[ ${#suites[@]} != 0 ] || read -r -a suites <<<"${KASLR_LAB_SUITES:-$DEFAULT_SUITES}"
-	[ ${#suites[@]} != 0 ] || die "no suites given"
-	for s in "${suites[@]}"; do
+# cmd_dumps [SUITE...] - the named x86_64 suites; without any, the x86_64
+# suites and then the arm64 ones.
+cmd_dumps() {
+	local suites=()
+	DUMP_DIRS=()
+	if [ $# != 0 ]; then
+		dumps_of amd64 "$@"
+	else
+		read -r -a suites <<<"$(arch_suites amd64)"
+		dumps_of amd64 "${suites[@]}"
+		read -r -a suites <<<"$(arch_suites arm64)"
+		if [ ${#suites[@]} != 0 ]; then dumps_of arm64 "${suites[@]}"; fi
+	fi
+	printf '%s\n' "${DUMP_DIRS[@]}"
+}
+
+cmd_dumps_arm64() {
+	local suites=("$@")
+	DUMP_DIRS=()
+	[ ${#suites[@]} != 0 ] || read -r -a suites <<<"$(arch_suites arm64)"
+	[ ${#suites[@]} != 0 ] || die "no arm64 suites given (KASLR_LAB_ARM64_SUITES is empty)"
+	dumps_of arm64 "${suites[@]}"
+	printf '%s\n' "${DUMP_DIRS[@]}"
+}
+
+# reboot_of ARCH SUITE... - new standard boots of the suites' current ARCH
+# kernels, nothing downloaded.
+reboot_of() {
+	local s kver b
+	arch_select "$1"
+	shift
+	[ $# != 0 ] || die "no suites given"
+	for s; do
 		kernel_prefix "$s" >/dev/null
-		kver=$(cat "$LAB/kernels/$s.current" 2>/dev/null) ||
-			die "reboot: no current $s kernel in $LAB (lab.sh dumps, or lab.sh share FROM)"
+		kver=$(cat "$LAB/kernels/$s$CURRENT_EXT" 2>/dev/null) ||
+			die "reboot: no current $s $ARCH kernel in $LAB (lab.sh dumps, or lab.sh share FROM)"
 		kernel_complete "$kver" || die "reboot: the $s kernel $kver is not complete in $LAB"
-		for b in vmci novmci novmci-la57; do
+		for b in $STD_BOOTS; do
 			rm -rf "${LAB:?}/dumps/$kver/$b"
 		done
-		note "reboot: $s: $kver booted anew"
+		note "reboot: $s ($ARCH): $kver booted anew"
 	done
 	# The current kernels as they are: never a newer one, never a download.
-	KASLR_LAB_REFRESH=0 cmd_dumps "${suites[@]}"
+	KASLR_LAB_REFRESH=0 dumps_of "$ARCH" "$@"
 }
 
-# cmd_share FROM - the kernels and crash releases of lab FROM, for this lab.
+# cmd_reboot [SUITE...] - the named x86_64 suites; without any, the x86_64
+# suites and then the arm64 ones.
+cmd_reboot() {
+	local suites=()
+	DUMP_DIRS=()
+	if [ $# != 0 ]; then
+		reboot_of amd64 "$@"
+	else
+		read -r -a suites <<<"$(arch_suites amd64)"
+		reboot_of amd64 "${suites[@]}"
+		read -r -a suites <<<"$(arch_suites arm64)"
+		if [ ${#suites[@]} != 0 ]; then reboot_of arm64 "${suites[@]}"; fi
+	fi
+	printf '%s\n' "${DUMP_DIRS[@]}"
+}
+
+cmd_reboot_arm64() {
+	local suites=("$@")
+	DUMP_DIRS=()
+	[ ${#suites[@]} != 0 ] || read -r -a suites <<<"$(arch_suites arm64)"
+	[ ${#suites[@]} != 0 ] || die "no arm64 suites given (KASLR_LAB_ARM64_SUITES is empty)"
+	reboot_of arm64 "${suites[@]}"
+	printf '%s\n' "${DUMP_DIRS[@]}"
+}
+
+# cmd_share FROM - the kernels (of every architecture) and crash releases of
+# lab FROM, for this lab.
 cmd_share() {
 	local from=${1:-} f kver x d
 	if [ $# != 1 ] || [ ! -d "$from/kernels" ]; then die "usage: lab.sh share FROM (a lab directory with kernels/)"; fi
 	from=$(cd "$from" && pwd)
 	[ "$from" != "$(cd "$LAB" && pwd)" ] || die "share: $from is this lab"
 	mkdir -p "$LAB/kernels"
-	for f in "$from"/kernels/*.current; do
+	for f in "$from"/kernels/*.current "$from"/kernels/*.current-arm64; do
 		kver=$(cat "$f")
 		if [ ! -s "$from/kernels/$kver/release" ] || [ ! -s "$from/kernels/$kver/vmlinux" ]; then
 			die "share: $from/kernels/$kver is not complete"
@@ -724,7 +945,7 @@ cmd_share() {
 			mv "$d.part" "$d"
 		fi
 		cp "$f" "$LAB/kernels/$(basename "$f")"
-		note "share: $(basename "$f" .current): $kver"
+		note "share: $(basename "$f"): $kver"
 	done
 	if [ -d "$from/crash" ] && [ ! -e "$LAB/crash" ]; then
 		ln -s "$from/crash" "$LAB/crash"
@@ -732,9 +953,14 @@ cmd_share() {
 	fi
 }
 
+# cmd_gc - delete the kernels and dumps no current kernel of any
+# architecture names; rewrite every index.
 cmd_gc() {
-	local keep d kver
-	keep=" $(current_kvers | tr '\n' ' ') "
+	local keep=' ' d kver a
+	for a in amd64 arm64; do
+		arch_select $a
+		keep+="$(current_kvers | tr '\n' ' ')"
+	done
 	for d in "$LAB"/kernels/*/ "$LAB"/dumps/*/; do
 		kver=$(basename "$d")
 		if [[ $keep == *" $kver "* ]]; then continue; fi
@@ -742,7 +968,10 @@ cmd_gc() {
 		rm -rf "$d"
 	done
 	rm -rf "$LAB/tmp"
-	update_index
+	for a in amd64 arm64; do
+		arch_select $a
+		update_index
+	done
 }
 
 ###########################################################################
@@ -752,7 +981,7 @@ main() {
 	[ $# = 0 ] || shift
 	case $cmd in
 	path) echo "$LAB"; return ;;
-	setup | kernel | initramfs | boot | dumps | all | reboot | share | gc) ;;
+	setup | kernel | kernel-arm64 | initramfs | boot | dumps | dumps-arm64 | all | reboot | reboot-arm64 | share | gc) ;;
 	'' | -h | --help | help)
 		sed -n '/^# Usage:/,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
 		if [ -z "$cmd" ]; then exit 2; fi
@@ -765,11 +994,14 @@ main() {
 	case $cmd in
 	setup) cmd_setup "$@" ;;
 	kernel) cmd_kernel "$@" ;;
+	kernel-arm64) arch_select arm64; cmd_kernel "$@" ;;
 	initramfs) cmd_initramfs "$@" ;;
 	boot) cmd_boot "$@" ;;
 	dumps) cmd_dumps "$@" ;;
+	dumps-arm64) cmd_dumps_arm64 "$@" ;;
 	all) [ $# = 0 ] || die "usage: lab.sh all"; cmd_setup; cmd_dumps ;;
 	reboot) cmd_reboot "$@" ;;
+	reboot-arm64) cmd_reboot_arm64 "$@" ;;
 	share) cmd_share "$@" ;;
 	gc) cmd_gc ;;
 	esac

@@ -4,8 +4,12 @@
 """Boot a lab guest under QEMU, drive its serial console, take dumps over QMP.
 
     qemu-driver.py --kernel VMLINUZ --initrd INITRD --outdir DIR
+                   [--qemu BINARY] [--machine TYPE] [--cpu MODEL]
                    [--append CMDLINE] [--mem MB] [--smp N] [--vmcoreinfo]
                    [--boot-timeout S] ACTION...
+
+The guest's first serial port is the console (ttyS0 on x86_64, ttyAMA0 on
+an arm64 virt machine: `--qemu qemu-system-aarch64 --machine virt --cpu max`).
 
 ACTION is run in order once the guest has printed "LAB: READY":
     FILE=FORMAT   QMP dump-guest-memory (paging=false) of format FORMAT
@@ -229,6 +233,8 @@ def run(a, tmpdir):
            "-mon", "chardev=qmp0,mode=control",
            "-chardev", "socket,id=ser0,path=" + ser_path,
            "-serial", "chardev:ser0"]
+    if a.machine:
+        cmd += ["-M", a.machine]
     if a.vmcoreinfo:
         cmd += ["-device", "vmcoreinfo"]
     if a.cpu:
@@ -295,6 +301,7 @@ def run(a, tmpdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--machine", default=None, help="QEMU -M machine type (virt for arm64)")
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--append", default="console=ttyS0 panic=0 kaslr")

@@ -12,6 +12,7 @@ of them is an error here, never a shorter list.
 As a program (for the shell groups), stdlib only:
   lab.py dirs            one boot directory a line
   lab.py dumps           "DIR FILE" for every dump of every boot directory
+  lab.py arm64-dirs      one arm64 boot directory a line (dumps/index.arm64)
 Both exit 1 with one "lab.py: error: ..." line on stderr when the lab is incomplete.
 Environment: KASLR_LAB_DIR, KASLR_LAB_SUITES (as lab.sh).
 """
@@ -28,6 +29,14 @@ BOOTS = ("vmci", "novmci", "novmci-la57")
 DUMPS = ("idle.elf", "idle.kdump", "panic.elf", "panic.kdump",
          "idle-noqemu.elf", "panic-noqemu.elf", "idle-nonotes.elf", "panic-nonotes.elf",
          "panic-nonotes.kdump")
+
+
+# arm64 boots (tests/lab/README.md, "arm64"): listed in dumps/index.arm64, apart
+# from the x86_64 ones every other group walks.
+ARM64_SUITES = os.environ.get("KASLR_LAB_ARM64_SUITES", "bookworm trixie").split()
+ARM64_BOOTS = ("vmci", "novmci")
+ARM64_DUMPS = ("idle.elf", "idle.kdump", "panic.elf", "panic.kdump", "idle-nonotes.elf", "panic-nonotes.elf",
+               "panic-nonotes.kdump")
 
 
 class LabError(Exception):
@@ -76,6 +85,64 @@ def dump_files(d):
     return list(DUMPS)
 
 
+def arm64_boot_dirs():
+    """Every arm64 boot directory of dumps/index.arm64; LabError unless every suite's
+    kernel has every boot, finished, with a truth.env that says ARCH=arm64."""
+    path = os.path.join(LAB, "dumps", "index.arm64")
+    try:
+        with open(path) as f:
+            index = [l.strip().rstrip("/") for l in f if l.strip()]
+    except OSError as e:
+        raise LabError("no arm64 dump index (%s): run tests/lab/lab.sh dumps" % e)
+    dirs, kvers = [], {}
+    for d in index:
+        if not os.path.exists(os.path.join(d, "DONE")):
+            raise LabError("%s is not finished (no DONE)" % d)
+        t = read_truth_file(d)
+        if t.get("ARCH") != "arm64":
+            raise LabError("%s/truth.env does not say ARCH=arm64" % d)
+        kvers.setdefault(os.path.basename(os.path.dirname(d)), set()).add(os.path.basename(d))
+        dirs.append(d)
+    full = [k for k, boots in kvers.items() if all(b in boots for b in ARM64_BOOTS)]
+    if len(full) < len(ARM64_SUITES):
+        raise LabError("%s lists %d arm64 kernel(s) with every boot (%s), the lab makes %d (%s)" % (
+            path, len(full), " ".join(ARM64_BOOTS), len(ARM64_SUITES), " ".join(ARM64_SUITES)))
+    return dirs
+
+
+def arm64_dump_files(d):
+    """The dumps of arm64 boot directory @d: ARM64_DUMPS, then any other *.elf/*.kdump."""
+    missing = [f for f in ARM64_DUMPS if not os.path.isfile(os.path.join(d, f))]
+    if missing:
+        raise LabError("%s lacks %s" % (d, " ".join(missing)))
+    extra = sorted(f for f in os.listdir(d) if f.endswith((".elf", ".kdump")) and f not in ARM64_DUMPS
+                   and not f.startswith("."))
+    return list(ARM64_DUMPS) + extra
+
+
+def read_truth_file(d):
+    """truth.env of @d as a dict of strings."""
+    t = {}
+    with open(os.path.join(d, "truth.env")) as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                t[k] = v.strip().strip('"').strip("'")
+    return t
+
+
+def read_truth_arm64(d):
+    """truth.env of an arm64 boot, plus ko, kv (kimage_voffset), po (PHYS_OFFSET), va_bits, page_size."""
+    t = read_truth_file(d)
+    t["ko"] = int(t["KERNELOFFSET"], 16)
+    t["kv"] = int(t["KIMAGE_VOFFSET"], 16)
+    t["po"] = int(t["PHYS_OFFSET"], 16)
+    t["va_bits"] = int(t["VA_BITS"], 0)
+    t["page_size"] = int(t["PAGESIZE"], 0)
+    return t
+
+
 def read_truth(d):
     """truth.env of @d as a dict, plus ko (int) and pb (signed int)."""
     t = {}
@@ -99,8 +166,11 @@ def main(argv):
             for d in boot_dirs():
                 for f in dump_files(d):
                     print(d, f)
+        elif argv == ["arm64-dirs"]:
+            for d in arm64_boot_dirs():
+                print(d)
         else:
-            sys.stderr.write("usage: lab.py dirs|dumps\n")
+            sys.stderr.write("usage: lab.py dirs|dumps|arm64-dirs\n")
             return 2
     except LabError as e:
         sys.stderr.write("lab.py: error: %s\n" % e)

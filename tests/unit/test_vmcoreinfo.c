@@ -40,7 +40,7 @@ static int t_parse_kernel_text(uint64_t *rnd, char *why, size_t whylen)
 		"%s", err);
 	FAIL_IF(v.n != 12, "%d entries", v.n);
 	FAIL_IF(kaslr_vmci_kernel_offset(&v, &off) || off != 0x24a00000ULL, "KERNELOFFSET " X64, off);
-	FAIL_IF(kaslr_vmci_phys_base(&v, &pb) || pb != -503316480, "phys_base %" PRId64, pb);
+	FAIL_IF(kaslr_vmci_placement(&v, &pb) || pb != -503316480, "phys_base %" PRId64, pb);
 	FAIL_IF(kaslr_vmci_symbol(&v, "_stext", &sym) || sym != 0xffffffffa5a00000ULL, "_stext " X64, sym);
 	FAIL_IF(kaslr_vmci_number(&v, "KERNEL_IMAGE_SIZE", &n) || n != 1073741824, "image size");
 	FAIL_IF(strcmp(kaslr_vmci_get(&v, "OSRELEASE"), "6.1.0-26-cloud-amd64"), "OSRELEASE");
@@ -75,7 +75,7 @@ static int t_roundtrip(uint64_t *rnd, char *why, size_t whylen)
 	FAIL_IF(kaslr_vmci_parse(t1, strlen(t1), &b, err, sizeof(err)) != KASLR_OK, "%s", err);
 	FAIL_IF(b.n != a.n, "%d entries, want %d", b.n, a.n);
 	FAIL_IF(kaslr_vmci_kernel_offset(&b, &got) || got != off, "KERNELOFFSET " X64 " want " X64, got, off);
-	FAIL_IF(kaslr_vmci_phys_base(&b, &num) || num != pb, "phys_base %" PRId64 " want %" PRId64, num, pb);
+	FAIL_IF(kaslr_vmci_placement(&b, &num) || num != pb, "phys_base %" PRId64 " want %" PRId64, num, pb);
 	FAIL_IF(kaslr_vmci_symbol(&b, "swapper_pg_dir", &got) || got != sym, "symbol");
 	t2 = kaslr_vmci_format(&b);
 	FAIL_IF(!t2 || strcmp(t1, t2), "second format differs");
@@ -117,7 +117,7 @@ static int t_formats(uint64_t *rnd, char *why, size_t whylen)
 	FAIL_IF(kaslr_vmci_parse("OSRELEASE=x\nNUMBER(phys_base)=20971520\nKERNELOFFSET=20971520\n"
 				 "NUMBER(x)=010\nNUMBER(VMALLOC_START)=0xffffc90000000000\n", 200, &p, err,
 				 sizeof(err)) != KASLR_OK, "%s", err);
-	FAIL_IF(kaslr_vmci_phys_base(&p, &n) || n != 20971520, "phys_base %" PRId64, n);
+	FAIL_IF(kaslr_vmci_placement(&p, &n) || n != 20971520, "phys_base %" PRId64, n);
 	FAIL_IF(kaslr_vmci_kernel_offset(&p, &h) || h != 0x20971520, "KERNELOFFSET " X64, h);
 	FAIL_IF(kaslr_vmci_number(&p, "x", &n) || n != 10, "leading zero read as octal: %" PRId64, n);
 	FAIL_IF(kaslr_vmci_number(&p, "VMALLOC_START", &n) || (uint64_t)n != 0xffffc90000000000ULL,
@@ -143,7 +143,7 @@ static int t_missing_and_bad_values(uint64_t *rnd, char *why, size_t whylen)
 	(void)rnd;
 	FAIL_IF(kaslr_vmci_parse(text, sizeof(text) - 1, &v, err, sizeof(err)) != KASLR_OK, "%s", err);
 	FAIL_IF(!kaslr_vmci_kernel_offset(&v, &u), "empty KERNELOFFSET accepted");
-	FAIL_IF(!kaslr_vmci_phys_base(&v, &n), "12ab accepted as decimal");
+	FAIL_IF(!kaslr_vmci_placement(&v, &n), "12ab accepted as decimal");
 	FAIL_IF(!kaslr_vmci_number(&v, "big", &n), "overflow accepted");
 	FAIL_IF(!kaslr_vmci_symbol(&v, "x", &u), "negative symbol accepted");
 	FAIL_IF(!kaslr_vmci_symbol(&v, "y", &u), "trailing space accepted");
@@ -151,7 +151,7 @@ static int t_missing_and_bad_values(uint64_t *rnd, char *why, size_t whylen)
 	FAIL_IF(kaslr_vmci_number(&v, "neg", &n) || n != INT64_MIN, "INT64_MIN");
 	kaslr_vmci_free(&v);
 	FAIL_IF(kaslr_vmci_parse("OSRELEASE=6.1\n", 14, &v, err, sizeof(err)) != KASLR_OK, "%s", err);
-	FAIL_IF(!kaslr_vmci_kernel_offset(&v, &u) || !kaslr_vmci_phys_base(&v, &n), "missing keys found");
+	FAIL_IF(!kaslr_vmci_kernel_offset(&v, &u) || !kaslr_vmci_placement(&v, &n), "missing keys found");
 out:
 	kaslr_vmci_free(&v);
 	return ret;

@@ -523,7 +523,7 @@ static int t_rebuild_6_1(uint64_t *rnd, char *why, size_t whylen)
 	text = kaslr_vmci_format(&v);
 	FAIL_IF(!text || kaslr_vmci_parse(text, strlen(text), &p, err, sizeof(err)) != KASLR_OK, "%s", err);
 	FAIL_IF(kaslr_vmci_kernel_offset(&p, &u) || u != f.offset, "KERNELOFFSET " X64, u);
-	FAIL_IF(kaslr_vmci_phys_base(&p, &n) || n != f.phys_base, "phys_base %" PRId64, n);
+	FAIL_IF(kaslr_vmci_placement(&p, &n) || n != f.phys_base, "phys_base %" PRId64, n);
 	FAIL_IF(f.s.cross_page_reads, "%lu reads crossed a page", f.s.cross_page_reads);
 out:
 	free(text);

@@ -375,9 +375,9 @@ static int t_refusals(uint64_t *rnd, char *why, size_t whylen)
 		goto out;
 
 	fake_kernel(&f, rnd, 0);
-	f.machine = EM_AARCH64;
+	f.machine = EM_PPC64;
 	FAIL_IF(fake_write(&f, rnd) < 0, "cannot write the ELF");
-	ret = expect_refusal(f.path, KASLR_NODATA, "not an x86_64 vmlinux", why, whylen);
+	ret = expect_refusal(f.path, KASLR_NODATA, "not an x86_64 or arm64 vmlinux", why, whylen);
 	unlink(f.path);
 	if (ret)
 		goto out;

@@ -216,11 +216,99 @@ arm64_hex(const char *s, uint64_t *v_ret)
 	return (errno || end == s || *end || *s == '-') ? -1 : 0;
 }
 
+/* Our reader where it knows the format, crash's readmem(PHYSADDR) where it does not. */
+static int
+arm64_read_phys(void *priv, uint64_t paddr, void *buf, size_t len)
+{
+	struct kaslr_dump *d = priv;
+
+	if (d && kaslr_dump_read_phys(d, paddr, buf, len) == 0)
+		return 0;
+	return readmem((ulonglong)paddr, PHYSADDR, buf, (long)len, "kaslr physical read",
+		       RETURN_ON_ERROR | QUIET) ? 0 : -1;
+}
+
 /*
- * arm64: "kaslr -r OFFSET KIMAGE_VOFFSET [phys_offset=X] [va_bits=N]
- * [vabits_actual=N] [page_size=N] [kernelpacmask=X]", "kaslr -V", and
- * "kaslr" alone (the session's values).  Finding the values needs the
- * arm64 core; until then they are given by hand.
+ * The core's search on this session's vmlinux and dump (the same as
+ * kaslr-find's): the verified answer and the values crash needs, as a
+ * layout for repair_session_arm64().  Prints what it found unless @quiet.
+ * @returns 0, or -1 after one line saying why.
+ */
+static int
+arm64_search(struct kaslr_arm64_layout *l, int quiet)
+{
+	struct kaslr_vmlinux vml;
+	struct kaslr_dump *d = NULL;
+	struct kaslr_report *rep = NULL;
+	struct kaslr_arm64_values v;
+	struct kaslr_ctx ctx;
+	const struct kaslr_candidate *b;
+	char err[KASLR_ERRLEN], checks[160];
+	enum kaslr_status st;
+	int ret = -1;
+
+	if (kaslr_vmlinux_open(pc->namelist, &vml, err, sizeof(err)) != KASLR_OK) {
+		error(INFO, "%s\n", err);
+		return -1;
+	}
+	if (vml.machine != EM_AARCH64) {
+		error(INFO, "%s is not an arm64 vmlinux\n", pc->namelist);
+		goto out;
+	}
+	if (kaslr_dump_open(pc->dumpfile, &d, err, sizeof(err)) != KASLR_OK) {
+		error(INFO, "%s: the dump's memory map is needed to find the image: %s\n", pc->dumpfile, err);
+		goto out;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.read_phys = arm64_read_phys;
+	ctx.priv = d;
+	ctx.ranges = d->ranges;
+	ctx.nr_ranges = d->nr_ranges;
+	if (!(rep = calloc(1, sizeof(*rep)))) {
+		error(INFO, "out of memory\n");
+		goto out;
+	}
+	st = kaslr_find(&ctx, &vml, NULL, 0, KASLR_METHODS_ALL, rep);
+	if (st != KASLR_OK || rep->best < 0) {
+		error(INFO, "%s\n", ctx.err[0] ? ctx.err : "no verified answer");
+		goto out;
+	}
+	b = &rep->cand[rep->best];
+	if (kaslr_arm64_values(&ctx, &vml, b, &v) != KASLR_OK) {
+		error(INFO, "KERNELOFFSET %" PRIx64 " verified, but %s\n", b->kernel_offset, ctx.err);
+		goto out;
+	}
+	memset(l, 0, sizeof(*l));
+	l->kernel_offset = v.kernel_offset;
+	l->kimage_voffset = v.kimage_voffset;
+	l->phys_offset = (uint64_t)v.phys_offset;
+	l->va_bits = (unsigned)v.va_bits;
+	l->vabits_actual = (unsigned)v.vabits_actual;
+	l->page_size = 1u << v.page_shift;
+	l->known = KASLR_ARM64_PHYS_OFFSET | KASLR_ARM64_VA_BITS | KASLR_ARM64_VABITS_ACTUAL | KASLR_ARM64_PAGE_SIZE;
+	if (!quiet) {
+		fprintf(fp, "        METHOD: %s\n", kaslr_method_name(b->method));
+		fprintf(fp, "  KERNELOFFSET: %" PRIx64 "\n", v.kernel_offset);
+		fprintf(fp, "KIMAGE_VOFFSET: %" PRIx64 "\n", v.kimage_voffset);
+		fprintf(fp, "   PHYS_OFFSET: %" PRIx64 "\n", (uint64_t)v.phys_offset);
+		fprintf(fp, "       VA_BITS: %d (running with %d), %d KiB pages\n", v.va_bits, v.vabits_actual,
+			1 << (v.page_shift - 10));
+		fprintf(fp, "      VERIFIED: %s\n",
+			kaslr_checks_join(b->checks, KASLR_CHECK_LONG, ", ", "-", checks, sizeof(checks)));
+	}
+	ret = 0;
+out:
+	free(rep);
+	kaslr_dump_close(d);
+	kaslr_vmlinux_close(&vml);
+	return ret;
+}
+
+/*
+ * arm64: "kaslr" (the answer, and the session's layout), "kaslr -r" (the
+ * answer applied), "kaslr -r OFFSET KIMAGE_VOFFSET [phys_offset=X]
+ * [va_bits=N] [vabits_actual=N] [page_size=N] [kernelpacmask=X]" (values
+ * given by hand, checked the same way by the repair), "kaslr -V".
  */
 static void
 cmd_kaslr(void)
@@ -234,11 +322,26 @@ cmd_kaslr(void)
 			KASLR_CRASH_BUILT_FOR);
 		return;
 	}
+	if (ACTIVE()) {
+		error(INFO, "live system: crash reads the layout from /proc/kcore; nothing to recover\n");
+		return;
+	}
 	if (argcnt == 1) {
-		print_arm64_session();
-		fprintf(fp, "kaslr: on arm64 this build does not search the dump yet: give the "
-			    "values, \"kaslr -r OFFSET KIMAGE_VOFFSET [phys_offset=X] [va_bits=N] "
-			    "[vabits_actual=N]\"\n");
+		if (arm64_search(&l, 0) == 0) {
+			print_arm64_session();
+			if ((ulong)(-(long)kt->relocate) == l.kernel_offset &&
+			    machdep->machspec->kimage_voffset == l.kimage_voffset)
+				fprintf(fp, "         AGREE: this session uses these values\n");
+			else
+				fprintf(fp, "       RESTART: this session does not use them: \"kaslr -r\" in "
+					    "crash --minimal, or open a copy written by \"kaslr-find --output-dump "
+					    "FIXED %s %s\"\n", pc->namelist, pc->dumpfile);
+		}
+		return;
+	}
+	if (argcnt == 2 && !strcmp(args[1], "-r")) {
+		if (arm64_search(&l, 1) == 0)
+			repair_session_arm64(&l, "found and verified");
 		return;
 	}
 	if (argcnt < 4 || strcmp(args[1], "-r") || arm64_hex(args[2], &l.kernel_offset) < 0 ||
@@ -252,10 +355,6 @@ cmd_kaslr(void)
 				    "page_size=N or kernelpacmask=HEX\n", args[i]);
 			return;
 		}
-	}
-	if (ACTIVE()) {
-		error(INFO, "live system: crash reads the layout from /proc/kcore; nothing to repair\n");
-		return;
 	}
 	repair_session_arm64(&l, "given by hand");
 }

@@ -17,7 +17,7 @@
 const struct kaslr_check_name kaslr_check_names[] = {
 	{ KASLR_V_BANNER, "banner", "linux_banner equal", "linux_banner equal" },
 	{ KASLR_V_ALIGNED, "aligned", "aligned", "aligned (2 MiB on x86_64, 64 KiB on arm64)" },
-	{ KASLR_V_WINDOW, "window", "in window", "in the 1 GiB window" },
+	{ KASLR_V_WINDOW, "window", "in window", "in the kernel image window" },
 	{ KASLR_V_RELOC, "reloc", "relocated pointers agree", "relocated pointers agree" },
 	{ KASLR_V_PAGETABLE, "pagetable", "page tables agree", "page tables agree" },
 	{ KASLR_V_VMCOREINFO, "vmcoreinfo", "in-RAM vmcoreinfo agrees", "in-RAM vmcoreinfo agrees" },

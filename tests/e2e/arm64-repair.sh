@@ -16,13 +16,14 @@
 #                prints (sys without its DUMPFILE line; help -m only the
 #                layout lines, not heap pointers);
 #   KVER/novmci  panic.elf and panic.kdump (no note: another boot) repaired
-#                with their truth: sym _text must be TEXT_GUEST.
+#                with "kaslr -r" alone, the values found and verified by the
+#                module (the core's search): sym _text must be TEXT_GUEST.
 # Each repaired session must come up full, unless this crash cannot open the
 # same kernel's dump with its note either (the vmci control never reached
 # its prompt): then it must stay a relocated --minimal session.
 # With VMLINUX VMCI_DUMP: that one vmci case, the values from the note.
-# One "PASS name" / "FAIL name: why" line per check, then "N passed, N
-# failed"; exit 1 on any failure.
+# One "PASS: arm64-repair/name" / "FAIL: arm64-repair/name: why" line per
+# check (tests/run.sh counts them); exit 1 on any failure.
 #
 # Emulated crash is slow (8.0.2: 10 s --minimal, 45 s full start on a 1 GiB
 # dump): the sessions run one after the other.
@@ -38,18 +39,18 @@ OUT=$ROOT/build/e2e/arm64-repair
 VER=8.0.2
 if [ "${1:-}" = --crash ]; then VER=$2; shift 2; fi
 pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+ok() { echo "PASS: arm64-repair/$1"; pass=$((pass + 1)); }
+ko() { echo "FAIL: arm64-repair/$1: $2"; fail=$((fail + 1)); }
 
 mkdir -p "$OUT"
 # The lab's crash:arm64 VER (made once, cached: crash-versions.sh arm64 VER).
 line=$(bash "$ROOT/tests/lab/crash-versions.sh" list-arm64 | awk -v v="$VER" '$1 == v')
 [ -n "$line" ] || line=$(bash "$ROOT/tests/lab/crash-versions.sh" arm64 "$VER" 2>"$OUT/provision.log") ||
-	{ ko "arm64/crash-$VER" "$(tail -n 1 "$OUT/provision.log")"; echo "$pass passed, $fail failed"; exit 1; }
+	{ ko "arm64/crash-$VER" "$(tail -n 1 "$OUT/provision.log")"; echo "# arm64-repair: $pass passed, $fail failed"; exit 1; }
 read -r _ CRASH _ _ <<<"$line"
 SO=$ROOT/build/arm64-crash-$VER/kaslr.so
 make -s -C "$ROOT" arm64 >"$OUT/build.log" 2>&1 && [ -f "$SO" ] ||
-	{ ko "arm64/build" "make arm64: $(tail -n 1 "$OUT/build.log")"; echo "$pass passed, $fail failed"; exit 1; }
+	{ ko "arm64/build" "make arm64: $(tail -n 1 "$OUT/build.log")"; echo "# arm64-repair: $pass passed, $fail failed"; exit 1; }
 
 CMDS=("sym _text" "sys" "bt -a" "ps" "p jiffies" "mod" "kmem -i" "help -m")
 LAYOUT='^ *(flags|kvbase|identity_map_base|pagesize|VA_BITS|CONFIG_ARM64_VA_BITS|VA_START|VA_BITS_ACTUAL|CONFIG_ARM64_KERNELPACMASK|userspace_top|page_offset|vmalloc_start_addr|vmalloc_end|modules_vaddr|modules_end|vmemmap_vaddr|vmemmap_end|kimage_text|kimage_end|kimage_voffset|phys_offset|physvirt_offset|struct_page_size|section_size_bits|max_physmem_bits):'
@@ -90,7 +91,9 @@ EOF
 repair() {
 	local name=$1 vml=$2 dump=$3 ko=$4 kv=$5 text=$6 ctl=$7 dir=$OUT/$1 rc got
 	mkdir -p "$dir"
-	{ echo "extend $SO"; echo "kaslr -r $ko $kv"; session_script "${CMDS[@]}"; } |
+	# Without values: "kaslr -r" finds and verifies them itself (the core, as kaslr-find).
+	{ echo "extend $SO"; if [ -n "$ko" ]; then echo "kaslr -r $ko $kv"; else echo "kaslr -r"; fi
+	  session_script "${CMDS[@]}"; } |
 		timeout -k 10 900 "$CRASH" -s --minimal "$vml" "$dump" >"$dir/repair.log" 2>&1
 	rc=$?
 	if ! why=$(session_verdict "$dir/repair.log" "$rc" "${CMDS[@]}"); then
@@ -99,6 +102,10 @@ repair() {
 	fi
 	if ! grep -q '^kaslr: relocated to' "$dir/repair.log"; then
 		ko "$name/repair" "$(grep -m1 '^kaslr:' "$dir/repair.log")"
+		return
+	fi
+	if [ -z "$ko" ] && ! grep -q '^kaslr: relocated to .*(found and verified)' "$dir/repair.log"; then
+		ko "$name/found" "kaslr -r did not find the values itself: $(grep -m1 '^kaslr:' "$dir/repair.log")"
 		return
 	fi
 	got=$(sed -n '/@@CMD 0@@/,/@@CMD 1@@/s/^\([0-9a-f]*\) (T) _text.*/\1/p' "$dir/repair.log")
@@ -164,7 +171,7 @@ else
 			CTL[$kver]=$CONTROL ;;
 		*/novmci)
 			for f in panic.elf panic.kdump; do
-				repair "$kver/novmci/$f" "$VMLINUX" "$d/$f" "$KERNELOFFSET" "$KIMAGE_VOFFSET" \
+				repair "$kver/novmci/$f" "$VMLINUX" "$d/$f" "" "" \
 					"$TEXT_GUEST" "$([ "${CTL[$kver]:-}" = noprompt ] && echo noprompt || echo none)"
 			done ;;
 		esac
@@ -172,5 +179,5 @@ else
 	# what its novmci boots must do.
 	done < <(grep '/vmci$' "$LAB/dumps/index.arm64"; grep '/novmci$' "$LAB/dumps/index.arm64")
 fi
-echo "$pass passed, $fail failed"
+echo "# arm64-repair: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -82,7 +82,8 @@ LAB=${KASLR_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kaslr-lab}
 DEFAULT_SUITES="bookworm trixie sid"
 DEFAULT_ARM64_SUITES="bookworm trixie"
 PKGS=(crash qemu-system-x86 qemu-system-arm busybox-static cpio makedumpfile xz-utils zstd kmod
-	libelf-dev libkdumpfile-dev zlib1g-dev gcc make python3 clang binutils debootstrap valgrind bc)
+	libelf-dev libkdumpfile-dev zlib1g-dev gcc make python3 clang binutils debootstrap valgrind bc
+	qemu-user-static binfmt-support gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 
 die() {
 	printf '%s: error: %s\n' "$PROG" "$*" >&2

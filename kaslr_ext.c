@@ -1218,8 +1218,8 @@ static char *help_kaslr[] = {
 	"kaslr",
 	"recover KERNELOFFSET and phys_base, and repair the session",
 #ifdef ARM64
-	"[-r offset kimage_voffset [phys_offset=X] [va_bits=N] [vabits_actual=N] [page_size=N] "
-	"[kernelpacmask=X]] [-V]",
+	"[-r [offset kimage_voffset [phys_offset=X] [va_bits=N] [vabits_actual=N] [page_size=N] "
+	"[kernelpacmask=X]]] [-V]",
 #else
 	"[-c | -v | -r [offset [phys_base]] | -D | -w file [-R] | -o file [-f] [-R]] [-m method] [-V]",
 #endif
@@ -1263,16 +1263,19 @@ static char *help_kaslr[] = {
 	"           ptscan.",
 	"       -V  print the version of kaslr.so.",
 	" ",
-	"  On arm64 (a kaslr.so built with make arm64) the values are given by hand",
-	"  for now:",
+	"  On arm64 (a kaslr.so built with make arm64, for crash:arm64) QEMU's notes",
+	"  carry no page-table register: the image is found by its banner and its",
+	"  own swapper_pg_dir walked (docs/arm64.md).  With no option it prints",
+	"  KERNELOFFSET, kimage_voffset, PHYS_OFFSET, VA_BITS and what proved them.",
+	"       -r  relocate a --minimal session to them and bring it up full.",
 	"  -r offset kimage_voffset [phys_offset=X] [va_bits=N] [vabits_actual=N]",
 	"     [page_size=N] [kernelpacmask=X]",
-	"           relocate a --minimal session: offset is KERNELOFFSET (runtime",
-	"           _text - its link address), kimage_voffset the image's VA - PA (hex).",
-	"           What is not given is read from the kernel (memstart_addr,",
-	"           vabits_actual) and from its own vmcoreinfo in RAM, which must",
-	"           agree; the banner read through the values must equal the",
-	"           vmlinux's.  Then the session comes up as a full one.",
+	"           the same with values given by hand: offset is KERNELOFFSET",
+	"           (runtime _text - its link address), kimage_voffset the image's",
+	"           VA - PA (hex).  What is not given is read from the kernel",
+	"           (memstart_addr, vabits_actual) and from its own vmcoreinfo in",
+	"           RAM, which must agree; the banner read through the values must",
+	"           equal the vmlinux's.",
 	"\nEXAMPLES",
 	"  A QEMU dump (dump-guest-memory, no vmcoreinfo device) of a Debian 6.12",
 	"  kernel, opened with crash 8.0.2, which does not know this kernel is KASLR:",

@@ -20,7 +20,8 @@ it (ELF and kdump-zlib, idle and panicked, and copies with no note at all):
                        NUMBER(kimage_voffset), NUMBER(PHYS_OFFSET), NUMBER(VA_BITS)
                        are the truth's
   arm64/fixed/B        --output-dump on panic-nonotes.elf: kaslr-find on the copy reads
-                       its new note, and the note agrees with the truth
+                       its new note, and the note agrees with the truth; crash:arm64
+                       8.0.2 --minimal on the copy puts _text at the truth's TEXT_GUEST
   arm64/bad/...        an x86_64 vmlinux with an arm64 dump, and an arm64 vmlinux with
                        an x86_64 dump: exit 2 and one line naming both machines
 
@@ -45,6 +46,7 @@ import lab  # noqa: E402
 FIND = os.environ.get("KASLR_FIND", os.path.join(ROOT, "kaslr-find"))
 ONLY = os.environ.get("KASLR_ARM64_ONLY")
 TIMEOUT = int(os.environ.get("KASLR_FIND_TIMEOUT", "300"))
+CRASH = None    # crash:arm64 8.0.2 (tests/lab/crash-versions.sh arm64 8.0.2)
 
 
 def run(argv):
@@ -127,6 +129,18 @@ def fixed_case(name, vmlinux, dump, t, tmp):
     if not why and not (note and note.get("agrees") and note.get("kernel_offset") == t["ko"]
                         and (note.get("kimage_voffset") or 0) & (2**64 - 1) == t["kv"]):
         why = "the copy's note is %s" % note
+    if why is None and CRASH:
+        # crash:arm64 places the kernel from the copy's note alone (--minimal: every kernel, even one
+        # no Debian crash:arm64 initialises whole).
+        try:
+            p = subprocess.run([CRASH, "-s", "--minimal", vmlinux, out], input="sym _text\nsym linux_banner\nexit\n",
+                               capture_output=True, text=True, errors="replace", timeout=600)
+            m = re.search(r"^([0-9a-f]+) \(\w\) _text\b", p.stdout, re.M)
+            if not m or int(m.group(1), 16) != int(t["TEXT_GUEST"], 16):
+                why = "crash:arm64 --minimal on the copy: sym _text %s, the truth %s (%s)" % (
+                    m.group(1) if m else "missing", t["TEXT_GUEST"], tail(p.stdout + p.stderr))
+        except subprocess.TimeoutExpired:
+            why = "crash:arm64 --minimal on the copy did not finish in 600 s"
     report(why is None, name, why or "")
     os.unlink(out)
 
@@ -145,6 +159,15 @@ def main():
     except lab.LabError as e:
         report(False, "arm64/lab", str(e))
         return 1
+    global CRASH
+    try:
+        p = subprocess.run(["bash", os.path.join(ROOT, "tests", "lab", "crash-versions.sh"), "arm64", "8.0.2"],
+                           capture_output=True, text=True, timeout=3600)
+        CRASH = p.stdout.split()[1] if p.returncode == 0 and p.stdout.split() else None
+        if not CRASH:
+            report(False, "arm64/crash", "no crash:arm64 8.0.2: %s" % tail(p.stderr))
+    except (subprocess.TimeoutExpired, IndexError) as e:
+        report(False, "arm64/crash", "no crash:arm64 8.0.2: %s" % e)
     if not os.access(FIND, os.X_OK):
         report(False, "arm64/build", "no %s (make kaslr-find)" % FIND)
         return 1

@@ -64,6 +64,21 @@ class TruthError(Exception):
     pass
 
 
+
+def note_presence(notes, a, g):
+    """Whether the dumps carry a VMCOREINFO note: all or none of them, and as -device vmcoreinfo says."""
+    have = {p: v is not None for p, v in notes.items()}
+    if len(set(have.values())) > 1:
+        raise TruthError("dumps disagree on having a VMCOREINFO note: %s" % have)
+    has_note = bool(notes) and all(have.values())
+    if a.vmcoreinfo and not has_note:
+        raise TruthError("-device vmcoreinfo was given but the dump has no VMCOREINFO note (%s)"
+                         % ("the guest had no /sys/firmware/qemu_fw_cfg: qemu_fw_cfg not loaded?"
+                            if g["fw_cfg"] != "yes" else "yet the guest had fw_cfg"))
+    if not a.vmcoreinfo and has_note:
+        raise TruthError("the dump has a VMCOREINFO note although -device vmcoreinfo was not given")
+    return has_note
+
 def read_env(path):
     d = {}
     with open(path) as f:
@@ -130,16 +145,7 @@ def compute(a):
             notes[d] = check_elf(d, ncpus)
         else:
             check_kdump(d)
-    have = {p: v is not None for p, v in notes.items()}
-    if len(set(have.values())) > 1:
-        raise TruthError("dumps disagree on having a VMCOREINFO note: %s" % have)
-    has_note = bool(notes) and all(have.values())
-    if a.vmcoreinfo and not has_note:
-        raise TruthError("-device vmcoreinfo was given but the dump has no VMCOREINFO note (%s)"
-                         % ("the guest had no /sys/firmware/qemu_fw_cfg: qemu_fw_cfg not loaded?"
-                            if g["fw_cfg"] != "yes" else "yet the guest had fw_cfg"))
-    if not a.vmcoreinfo and has_note:
-        raise TruthError("the dump has a VMCOREINFO note although -device vmcoreinfo was not given")
+    has_note = note_presence(notes, a, g)
 
     out = [("KVER", a.kver), ("RELEASE", g["release"]), ("VMLINUX", os.path.abspath(a.vmlinux)),
            ("NCPUS", str(ncpus)), ("MEM_MB", str(a.mem)),
@@ -280,16 +286,7 @@ def compute_arm64(a):
             notes[d] = elfnotes.parse_vmcoreinfo(t) if t is not None else None
         else:
             check_kdump(d)
-    have = {p: v is not None for p, v in notes.items()}
-    if len(set(have.values())) > 1:
-        raise TruthError("dumps disagree on having a VMCOREINFO note: %s" % have)
-    has_note = bool(notes) and all(have.values())
-    if a.vmcoreinfo and not has_note:
-        raise TruthError("-device vmcoreinfo was given but the dump has no VMCOREINFO note (%s)"
-                         % ("the guest had no /sys/firmware/qemu_fw_cfg: qemu_fw_cfg not loaded?"
-                            if g["fw_cfg"] != "yes" else "yet the guest had fw_cfg"))
-    if not a.vmcoreinfo and has_note:
-        raise TruthError("the dump has a VMCOREINFO note although -device vmcoreinfo was not given")
+    has_note = note_presence(notes, a, g)
 
     out = [("ARCH", "arm64"), ("KVER", a.kver), ("RELEASE", g["release"]),
            ("VMLINUX", os.path.abspath(a.vmlinux)), ("NCPUS", str(ncpus)), ("MEM_MB", str(a.mem)),

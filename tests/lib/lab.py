@@ -145,13 +145,7 @@ def read_truth_arm64(d):
 
 def read_truth(d):
     """truth.env of @d as a dict, plus ko (int) and pb (signed int)."""
-    t = {}
-    with open(os.path.join(d, "truth.env")) as f:
-        for line in f:
-            line = line.strip()
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                t[k] = v.strip().strip('"').strip("'")
+    t = read_truth_file(d)
     t["ko"] = int(t["KERNELOFFSET"], 16)
     t["pb"] = int(t["PHYS_BASE"])
     return t

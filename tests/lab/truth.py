@@ -64,7 +64,6 @@ class TruthError(Exception):
     pass
 
 
-
 def note_presence(notes, a, g):
     """Whether the dumps carry a VMCOREINFO note: all or none of them, and as -device vmcoreinfo says."""
     have = {p: v is not None for p, v in notes.items()}

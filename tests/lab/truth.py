@@ -64,6 +64,19 @@ class TruthError(Exception):
     pass
 
 
+def read_guest(a, keys):
+    """guest.env of the boot: every key of @keys printed, the modules loaded, the kernel expected."""
+    g = read_env(a.guest)
+    missing = [k for k in keys if not g.get(k)]
+    if missing:
+        raise TruthError("guest did not print %s (see serial.log)" % ", ".join(missing))
+    if g.get("insmod_failed"):
+        raise TruthError("the guest could not insmod %s (see serial.log)" % g["insmod_failed"])
+    if g["release"] != a.kver:
+        raise TruthError("guest runs %s, expected %s" % (g["release"], a.kver))
+    return g
+
+
 def note_presence(notes, a, g):
     """Whether the dumps carry a VMCOREINFO note: all or none of them, and as -device vmcoreinfo says."""
     have = {p: v is not None for p, v in notes.items()}
@@ -117,14 +130,7 @@ def check_kdump(path):
 
 
 def compute(a):
-    g = read_env(a.guest)
-    missing = [k for k in GUEST_KEYS if not g.get(k)]
-    if missing:
-        raise TruthError("guest did not print %s (see serial.log)" % ", ".join(missing))
-    if g.get("insmod_failed"):
-        raise TruthError("the guest could not insmod %s (see serial.log)" % g["insmod_failed"])
-    if g["release"] != a.kver:
-        raise TruthError("guest runs %s, expected %s" % (g["release"], a.kver))
+    g = read_guest(a, GUEST_KEYS)
     text_guest = hexval(g["_text"], "_text")
     kernel_code = hexval(g["kernel_code"], "kernel_code")
     if text_guest == 0 or kernel_code == 0:
@@ -218,16 +224,8 @@ def arm64_values(vmci, where):
 
 def compute_arm64(a):
     """truth.env of an arm64 boot; see the module comment."""
-    g = read_env(a.guest)
     # arm64's /proc/kallsyms starts at _stext (it has no _text): "_text" may be empty.
-    keys = tuple(k for k in GUEST_KEYS if k != "_text") + ("kernel_code_end", "kaslr_enabled")
-    missing = [k for k in keys if not g.get(k)]
-    if missing:
-        raise TruthError("guest did not print %s (see serial.log)" % ", ".join(missing))
-    if g.get("insmod_failed"):
-        raise TruthError("the guest could not insmod %s (see serial.log)" % g["insmod_failed"])
-    if g["release"] != a.kver:
-        raise TruthError("guest runs %s, expected %s" % (g["release"], a.kver))
+    g = read_guest(a, tuple(k for k in GUEST_KEYS if k != "_text") + ("kernel_code_end", "kaslr_enabled"))
     if a.kaslr and g["kaslr_enabled"] == "0":
         raise TruthError("the boot log does not say \"KASLR enabled\" (no kaslr-seed? see serial.log)")
     stext_guest = hexval(g["_stext"], "_stext")

@@ -53,8 +53,10 @@ CRASH_ARCH = $(shell echo '$(TARGET)' | tr A-Z a-z)
 # (the vmcoreinfo rebuild) serve the x86_64 command only: crash:arm64 lacks
 # their x86 accessors (diskdump_get_qemucpustate, sadump_get_cr3_cr4_idtr).
 CRASH_X86_64_ONLY = crash/regs_crash.c crash/vmci_crash.c
+# cmd_arm64.c: the arm64 command (the x86_64 one is kaslr_ext.c's own).
+CRASH_ARM64_ONLY = crash/cmd_arm64.c
 CRASH_SRCS = $(filter-out $(filter-out crash/repair_$(CRASH_ARCH).c,$(wildcard crash/repair_*.c)) \
-	$(if $(filter X86_64,$(TARGET)),,$(CRASH_X86_64_ONLY)),$(wildcard crash/*.c))
+	$(if $(filter X86_64,$(TARGET)),$(CRASH_ARM64_ONLY),$(CRASH_X86_64_ONLY)),$(wildcard crash/*.c))
 CRASH_HDRS = $(wildcard crash/*.h)
 
 all: kaslr.so kaslr-find

@@ -96,8 +96,8 @@ arm64:
 
 .PHONY: versions arm64 FORCE
 
-kaslr-find: kaslr_find.c $(CORE_SRCS) $(CORE_HDRS)
-	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c $(CORE_SRCS) -lkdumpfile -lelf -lz
+kaslr-find: kaslr_find.c kaslr_find_print.c kaslr_find.h $(CORE_SRCS) $(CORE_HDRS)
+	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c kaslr_find_print.c $(CORE_SRCS) -lkdumpfile -lelf -lz
 
 extensions: kaslr.so
 

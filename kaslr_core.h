@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The project's release: kaslr.so -V, kaslr-find --version, debian/changelog
+ * and kaslr.spec say the same (tests/e2e/package.sh checks). */
+#define KASLR_VERSION "0.1.0"
+
 #include "core/arch.h"
 #include "core/candidate.h"
 #include "core/paging.h"
@@ -151,6 +155,58 @@ enum kaslr_status kaslr_vmci_scan(struct kaslr_ctx *ctx, const struct kaslr_vmli
 enum kaslr_status kaslr_ptscan(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			       struct kaslr_candidate *cands, int max, int *nr_ret, int stop_first_verified);
 
+/* ---- why nothing was found (core/diagnose.c) ---- */
+
+enum kaslr_diag_kind {
+	KASLR_DIAG_NONE = 0,		/* nothing to add (no scan possible) */
+	KASLR_DIAG_EARLY_BOOT,		/* every vCPU before the kernel, no banner of it in memory */
+	KASLR_DIAG_WRONG_VMLINUX,	/* banners of another kernel, none of this vmlinux */
+	KASLR_DIAG_SAME_KERNEL,		/* this vmlinux's banner is in memory, nothing placed it */
+	KASLR_DIAG_NO_BANNER,		/* no banner at all, the vCPUs in the kernel or silent */
+};
+
+#define KASLR_DIAG_MAX_KERNELS 4
+#define KASLR_DIAG_BUILD_ID_LEN 65	/* hex digits of a build-id (SHA-1: 40) + NUL */
+
+/* A kernel other than the vmlinux's whose banner or vmcoreinfo is in the dump. */
+struct kaslr_diag_kernel {
+	char release[65];
+	int banners;			/* its banners seen (0: only its vmcoreinfo) */
+	uint64_t banner_paddr;		/* the first */
+	char debian_version[40];	/* "6.1.192-3" from a Debian banner, or "" */
+	char build_id[KASLR_DIAG_BUILD_ID_LEN];	/* "" when the dump does not say */
+	char build_id_from[16];		/* "vmcoreinfo" (BUILD-ID=) or ".notes" (GNU note) */
+};
+
+struct kaslr_diagnosis {
+	enum kaslr_diag_kind kind;
+	char msg[KASLR_ERRLEN];		/* one line: what happened, what to do */
+	int scanned;			/* memory was scanned */
+	int complete;			/* ... to the end (not stopped at the banner bound) */
+	uint64_t vmlinux_banner_paddr;	/* the vmlinux's own banner, 0 if not seen */
+	struct kaslr_diag_kernel kernels[KASLR_DIAG_MAX_KERNELS];
+	int nr_kernels;
+};
+
+/**
+ * kaslr_diagnose - why no method found an answer, from the dump itself
+ * @regs, @nr_cpus: the registers kaslr_find was given (may be NULL/0)
+ * @found_values:   some method found values that then failed verification
+ * @d:              filled; d->kind KASLR_DIAG_NONE when there is nothing to say
+ *
+ * Early boot: every vCPU with registers before the kernel (the
+ * architecture's pre_kernel()), no values found, and no banner of this
+ * vmlinux or any other in memory.  Another kernel: "Linux version "
+ * banners in memory, none the vmlinux's; with their releases and the
+ * build-ids the dump holds (the kernel's vmcoreinfo in RAM, or its .notes).
+ * One bounded scan of memory through ctx.
+ *
+ * @returns KASLR_OK, or KASLR_NOMEM.
+ */
+enum kaslr_status kaslr_diagnose(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
+				 const struct kaslr_cpu_regs *regs, int nr_cpus, int found_values,
+				 struct kaslr_diagnosis *d);
+
 /* ---- the driver (core/driver.c) ---- */
 
 /*
@@ -172,6 +228,8 @@ struct kaslr_report {
 	int nr_unrecorded;		/* candidates with no row (a full table): in no count above */
 	struct kaslr_vmci_copy vmci[8];
 	int nr_vmci;
+	/* KASLR_NOTFOUND: what the dump says instead (kaslr_diagnose); kind 0 otherwise. */
+	struct kaslr_diagnosis diag;
 };
 
 /* Which methods kaslr_find may use (bit per enum kaslr_method). */
@@ -193,7 +251,7 @@ struct kaslr_report {
  * when nothing verified before it.  nr_agree counts the chosen one itself.
  *
  * @returns KASLR_OK, KASLR_NOTFOUND (nothing verified; ctx->err says what was
- * tried), KASLR_AMBIGUOUS (verified candidates disagree and nothing decides).
+ * tried, then rep->diag.msg, what the dump says instead), KASLR_AMBIGUOUS (verified candidates disagree and nothing decides).
  */
 enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *vml,
 			     const struct kaslr_cpu_regs *regs, int nr_cpus, unsigned methods,

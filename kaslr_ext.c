@@ -32,11 +32,10 @@
 #endif
 #include "crash/vmci_crash.h"
 #include "kaslr_core.h"
+#include "core/crash_releases.h"
 #include "regs.h"
 #include "vmcoreinfo.h"
 #include "core/vmlinux.h"
-
-#define KASLR_EXT_VERSION "0.1.0"
 
 static void cmd_kaslr(void);
 static char *help_kaslr[];
@@ -76,7 +75,7 @@ static void
 cmd_kaslr(void)
 {
 	if (argcnt == 2 && !strcmp(args[1], "-V")) {
-		fprintf(fp, "kaslr.so %s, built for %s (arm64)\n", KASLR_EXT_VERSION,
+		fprintf(fp, "kaslr.so %s, built for %s (arm64)\n", KASLR_VERSION,
 			KASLR_CRASH_BUILT_FOR);
 		return;
 	}
@@ -339,7 +338,7 @@ print_cpu_table(struct kaslr_session *s)
 static void
 print_evidence(struct kaslr_session *s)
 {
-	char buf[160];
+	char buf[512];
 	int i;
 
 	fprintf(fp, "\n  #  METHOD      CPU  PGD               KERNELOFFSET      PHYS_BASE         STATUS    CHECKS\n");
@@ -416,7 +415,7 @@ print_result(struct kaslr_session *s)
 {
 	struct kaslr_candidate *c = &s->rep.cand[s->rep.best];
 	uint64_t cur_ko = (uint64_t)(-(long)kt->relocate);
-	char buf[160];
+	char buf[512];
 
 	if (s->nr_cpus)
 		fprintf(fp, "     REGISTERS: %d CPUs (%s)\n", s->nr_cpus, s->regs_source);
@@ -491,15 +490,39 @@ session_vmcoreinfo_line(struct kaslr_session *s, uint64_t ko, int64_t pb)
 }
 
 /*
+ * What to use when this crash cannot initialise kernel @osrelease: the
+ * first crash release that can (core/crash_releases.c, from crash's own
+ * history), into @buf.
+ */
+static const char *
+newer_crash(const char *osrelease, char *buf, size_t size)
+{
+	const char *why, *rel = kaslr_crash_release_for(osrelease, &why);
+
+	if (rel && *rel && kaslr_crash_release_cmp(build_version, rel) < 0)
+		snprintf(buf, size, "crash %s cannot initialise Linux %s; crash %s or later can (its commit "
+			 "%s): open the dump with it and the line below", build_version, osrelease, rel, why);
+	else if (!rel)
+		snprintf(buf, size, "no crash release initialises Linux %s yet (the newest, %s, predates "
+			 "the support: %s): use crash built from its development tree with the line "
+			 "below, or this minimal session", osrelease, KASLR_CRASH_NEWEST, why);
+	else
+		snprintf(buf, size, "crash %s could not initialise this kernel (-v shows crash's own "
+			 "messages in full); the line below starts a fresh session", build_version);
+	return buf;
+}
+
+/*
  * Refuse what cannot be repaired in place, then run the repair transaction
  * (crash/repair.h): a failure up to the relocation leaves the session as it
  * was; a full initialisation that fails leaves it repaired and minimal.
  */
 static void
-repair_session(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *source)
+repair_session(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *source, int verbose)
 {
 	struct kaslr_repair *t;
 	const char *how = "none", *step;
+	char why[KASLR_ERRLEN];
 
 	if (kaslr_repaired) {
 		error(INFO, "already relocated by \"kaslr -r\": KERNELOFFSET %lx, phys_base %lx\n",
@@ -546,12 +569,13 @@ repair_session(struct kaslr_session *s, uint64_t ko, int64_t pb, const char *sou
 		    " (%s); gdb: %s\n", ko, (uint64_t)pb, source, how);
 
 	/* 5: come up as a full session; if crash cannot, return to the repaired minimal one. */
-	if (kaslr_repair_full_init(t, &step) < 0) {
+	if (kaslr_repair_full_init(t, verbose, &step) < 0) {
 		kaslr_repair_rollback(t);
 		kaslr_repair_end(t);
 		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
-			    "correct offset and phys_base (this crash cannot initialise this kernel: "
-			    "a newer crash is needed for a full session)\n", step);
+			    "correct offset and phys_base: %s\n", step, newer_crash(s->vml.osrelease, why,
+										sizeof(why)));
+		print_restart_line(ko, pb);
 		session_vmcoreinfo_line(s, ko, pb);
 		return;
 	}
@@ -810,7 +834,7 @@ cmd_kaslr(void)
 			break;
 		}
 		case 'V':
-			fprintf(fp, "kaslr.so %s, built for %s\n", KASLR_EXT_VERSION,
+			fprintf(fp, "kaslr.so %s, built for %s\n", KASLR_VERSION,
 				KASLR_CRASH_BUILT_FOR);
 			return;
 		default:
@@ -882,7 +906,7 @@ cmd_kaslr(void)
 			session_free(s);
 			return;
 		}
-		repair_session(s, m->kernel_offset, m->phys_base, "given by hand, verified");
+		repair_session(s, m->kernel_offset, m->phys_base, "given by hand, verified", vflag);
 		session_free(s);
 		return;
 	}
@@ -899,7 +923,10 @@ cmd_kaslr(void)
 			snprintf(nothing, sizeof(nothing), "not writing %s: ", ofile);
 		if (vflag)
 			fprintf(fp, "\n");
-		if (vmlinux_mismatch(s))
+		/* The dump predates the kernel, or holds another: the core's diagnosis says all. */
+		if (s->rep.diag.kind == KASLR_DIAG_EARLY_BOOT || s->rep.diag.kind == KASLR_DIAG_WRONG_VMLINUX)
+			error(INFO, "%s%s\n", nothing, s->ctx.err);
+		else if (s->rep.diag.kind == KASLR_DIAG_NONE && vmlinux_mismatch(s))
 			error(INFO, "%sthis vmlinux (%s) does not match this dump: the banner read through "
 				    "every candidate differs from the vmlinux's; find the vmlinux whose "
 				    "\"Linux version\" line is in the dump (\"kaslr -v\" shows the "
@@ -929,7 +956,7 @@ cmd_kaslr(void)
 		char src[64];
 
 		snprintf(src, sizeof(src), "%s, verified", kaslr_method_name(best->method));
-		repair_session(s, best->kernel_offset, best->phys_base, src);
+		repair_session(s, best->kernel_offset, best->phys_base, src, vflag);
 	} else {
 		print_result(s);
 	}
@@ -1030,11 +1057,39 @@ static char *help_kaslr[] = {
 	"    crash> kaslr -r",
 	"    kaslr: relocated to KERNELOFFSET fa00000, phys_base fffffffff8800000",
 	"    (pagetable, verified); gdb: objfile_rebase",
+	"    kaslr: invalid structure member offset: module_core_size",
+	"           FILE: kernel.c  LINE: 3781  FUNCTION: module_init()",
 	"    kaslr: full initialisation failed in module_init; this session stays",
-	"    minimal, with the correct offset and phys_base (this crash cannot",
-	"    initialise this kernel: a newer crash is needed for a full session)",
+	"    minimal, with the correct offset and phys_base: crash 8.0.2 cannot",
+	"    initialise Linux 6.12.118+deb13-cloud-amd64; crash 8.0.6 or later can",
+	"    (its commit 6752571 \"X86 64: fix for crash session loading failure\"):",
+	"    open the dump with it and the line below",
+	"           RESTART: crash --kaslr=0xfa00000 --machdep phys_base=0xfffffffff8800000",
+	"                    vmlinux-6.12.118+deb13-cloud-amd64 idle.elf",
 	"    crash> sym _stext",
 	"    ffffffff90a00000 (T) _stext",
+	" ",
+	"  crash's own message is shown once (\"kaslr -v -r\": as crash printed it,",
+	"  twice, with its error trace).  The release named comes from crash's own",
+	"  history: the first release whose changes let it initialise that kernel.",
+	" ",
+	"  A vmlinux of another kernel, or a dump taken before the kernel ran, is",
+	"  named for what it is:",
+	" ",
+	"    crash> kaslr",
+	"    kaslr: this vmlinux is not the dump's kernel: the dump holds Linux",
+	"    6.1.0-57-cloud-amd64 (build-id 01d2640d3a13145ee314eb05b155f141b7b7058b),",
+	"    the vmlinux is 6.12.118+deb13-cloud-amd64 (build-id d01f77c7eb9976096e29",
+	"    7898b0aa41e36eac404b); use the debug vmlinux of 6.1.0-57-cloud-amd64 (on",
+	"    Debian: package linux-image-6.1.0-57-cloud-amd64-dbg, version 6.1.192-3)",
+	" ",
+	"    crash> kaslr",
+	"    kaslr: the dump predates the kernel's relocation: vCPU 0 in the boot",
+	"    decompressor (RIP 0x431dee3, CR3 0x4357000: identity tables, nothing",
+	"    mapped in the kernel half), vCPU 1 in protected mode without paging (EIP",
+	"    0xfd09a), and no banner of 6.1.0-57-cloud-amd64 is in memory; no kernel",
+	"    has been placed yet, so no tool can place it: take the dump after the",
+	"    guest has booted (once its console has printed \"Linux version\")",
 	" ",
 	"  On a 6.1 kernel the same \"kaslr -r\" brings the session up as a full one,",
 	"  printing what \"sys\" prints; \"ps\", \"bt -a\", \"mod\" then work.",

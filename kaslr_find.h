@@ -17,9 +17,6 @@
 #include "core/vmlinux.h"
 
 #define PROG "kaslr-find"
-#ifndef KASLR_VERSION
-#define KASLR_VERSION "0.1"
-#endif
 
 #define EXIT_FOUND	0
 #define EXIT_NOTFOUND	1

@@ -126,6 +126,75 @@ print_arm64_pcs(const struct run *r, const struct kaslr_candidate *b)
 		       arm64_pc_where(r, b, i, where, sizeof(where)));
 }
 
+static const char *const diag_kinds[] = {
+	[KASLR_DIAG_NONE] = NULL,
+	[KASLR_DIAG_EARLY_BOOT] = "early-boot",
+	[KASLR_DIAG_WRONG_VMLINUX] = "wrong-vmlinux",
+	[KASLR_DIAG_SAME_KERNEL] = "same-kernel",
+	[KASLR_DIAG_NO_BANNER] = "no-banner",
+};
+
+/* The diagnosis of a failed search (core/diagnose.c), or null. */
+static void
+print_diag_json(FILE *f, const struct run *r)
+{
+	const struct kaslr_diagnosis *d = r->rep && r->status == KASLR_NOTFOUND ? &r->rep->diag : NULL;
+	int k;
+
+	if (!d || d->kind == KASLR_DIAG_NONE) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"kind\": ", f);
+	json_str(f, diag_kinds[d->kind]);
+	fputs(", \"message\": ", f);
+	json_str(f, d->msg);
+	fputs(", \"vmlinux_banner_paddr\": ", f);
+	if (d->vmlinux_banner_paddr)
+		json_hex(f, d->vmlinux_banner_paddr);
+	else
+		fputs("null", f);
+	fputs(", \"kernels\": [", f);
+	for (k = 0; k < d->nr_kernels; k++) {
+		const struct kaslr_diag_kernel *x = &d->kernels[k];
+
+		fprintf(f, "%s{\"release\": ", k ? ", " : "");
+		json_str(f, x->release);
+		fprintf(f, ", \"banners\": %d, \"build_id\": ", x->banners);
+		json_str(f, x->build_id[0] ? x->build_id : NULL);
+		fputs(", \"build_id_from\": ", f);
+		json_str(f, x->build_id_from[0] ? x->build_id_from : NULL);
+		fputs(", \"debian_version\": ", f);
+		json_str(f, x->debian_version[0] ? x->debian_version : NULL);
+		fputs("}", f);
+	}
+	fputs("]}", f);
+}
+
+/* "  dump's kernel: ..." lines for another kernel than the vmlinux's. */
+static void
+print_diag_human(const struct run *r)
+{
+	const struct kaslr_diagnosis *d = r->rep ? &r->rep->diag : NULL;
+	int k;
+
+	if (!d || d->kind != KASLR_DIAG_WRONG_VMLINUX)
+		return;
+	for (k = 0; k < d->nr_kernels; k++) {
+		const struct kaslr_diag_kernel *x = &d->kernels[k];
+
+		printf("  dump's kernel: %s, build-id %s%s%s%s", x->release,
+		       x->build_id[0] ? x->build_id : "not in the dump's memory", x->build_id_from[0] ? " from its " : "",
+		       x->build_id_from, !strcmp(x->build_id_from, "vmcoreinfo") ? " in RAM" : "");
+		if (x->banners)
+			printf(" (banner at 0x%" PRIx64 ")", x->banner_paddr);
+		printf("\n");
+		printf("  its debug vmlinux: Debian package linux-image-%s-dbg%s%s\n", x->release,
+		       x->debian_version[0] ? ", version " : "", x->debian_version);
+	}
+	printf("  vmlinux: %s, build-id %s\n", r->vml.osrelease, r->vml.build_id[0] ? r->vml.build_id : "none");
+}
+
 void
 kaslr_find_print_json(const struct run *r)
 {
@@ -271,6 +340,8 @@ kaslr_find_print_json(const struct run *r)
 	} else {
 		fputs("null", f);
 	}
+	fputs(",\n  \"diagnosis\": ", f);
+	print_diag_json(f, r);
 	fprintf(f, ",\n  \"page_reads\": %lu,\n  \"seconds\": %.3f", r->ctx.nr_reads, r->seconds);
 	fputs(",\n  \"error\": ", f);
 	json_str(f, r->error);
@@ -372,8 +443,14 @@ kaslr_find_print_human(const struct run *r, int verbose)
 	if (verbose && rep)
 		print_candidates(r, rep);
 	if (!b) {
-		printf("  result: %s%s\n", r->status == KASLR_AMBIGUOUS ? "ambiguous" : "not found",
+		printf("  result: %s%s\n", r->status == KASLR_AMBIGUOUS ? "ambiguous" :
+		       r->status == KASLR_NOTFOUND && rep && rep->diag.kind == KASLR_DIAG_EARLY_BOOT ?
+		       "not found: the dump predates the kernel's relocation" :
+		       r->status == KASLR_NOTFOUND && rep && rep->diag.kind == KASLR_DIAG_WRONG_VMLINUX ?
+		       "not found: the dump holds another kernel" : "not found",
 		       verbose ? "" : " (-v lists every candidate)");
+		if (r->status == KASLR_NOTFOUND)
+			print_diag_human(r);
 		return;
 	}
 	n = rep->nr_agree + rep->nr_disagree;

@@ -75,6 +75,15 @@ struct kaslr_arch {
 			       int64_t phys_base, uint64_t *pa_ret, uint64_t *got_ret, uint64_t *want_ret);
 	/* NULL when the CPU's registers can be used, else why not ("paging off"). */
 	const char *(*cpu_unusable)(const struct kaslr_cpu_regs *regs);
+	/*
+	 * Where a CPU's registers say it is when it is not in the kernel yet
+	 * (x86_64: real mode, protected mode without paging, 64-bit code
+	 * below the kernel half on tables that map nothing there): @returns 1
+	 * and a description in @buf ("in the boot decompressor (RIP ...)"), 0
+	 * when it may be in the kernel or the registers cannot tell.  NULL:
+	 * the architecture's registers never tell (core/diagnose.c).
+	 */
+	int (*pre_kernel)(struct kaslr_ctx *ctx, const struct kaslr_cpu_regs *regs, char *buf, size_t size);
 	/* Would the register methods see exactly the same thing on these two CPUs? */
 	int (*same_cpu_state)(const struct kaslr_cpu_regs *a, const struct kaslr_cpu_regs *b);
 	/* The register methods, in the order they run on each CPU. */

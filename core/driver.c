@@ -20,9 +20,8 @@
 
 #include "core/core.h"
 
-static const char HINT[] =
-	"the vmlinux may not match the dump: compare `strings DUMP | grep 'Linux version'` "
-	"with the vmlinux; or give the values by hand (OFFSET and PHYS_BASE)";
+/* When the dump cannot be scanned for what it holds (core/diagnose.c). */
+static const char HINT[] = "give the values by hand (OFFSET and PHYS_BASE)";
 
 static int same_values(const struct kaslr_candidate *a, const struct kaslr_candidate *b)
 {
@@ -301,7 +300,6 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 			     const struct kaslr_cpu_regs *regs, int nr_cpus, unsigned methods,
 			     struct kaslr_report *rep)
 {
-	static const size_t hint_room = sizeof(HINT) + 4;
 	const struct kaslr_arch *arch = kaslr_arch_of(vml);
 	const int nm = arch->nr_cpu_methods;
 	struct story story;
@@ -505,6 +503,25 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 		return KASLR_AMBIGUOUS;
 	}
 	if (best < 0) {
+		const char *tail;
+		size_t hint_room;
+		int found_values = 0;
+
+		for (i = 0; i < rep->nr_cand; i++)
+			if (rep->cand[i].status == KASLR_NOTFOUND &&
+			    (rep->cand[i].levels || rep->cand[i].kernel_offset || rep->cand[i].phys_base))
+				found_values = 1;
+		if (kaslr_diagnose(ctx, vml, regs, nr_cpus, found_values, &rep->diag) == KASLR_NOMEM)
+			goto nomem;
+		/* Early boot and another kernel say it all: the per-CPU story is -v's. */
+		if (rep->diag.kind == KASLR_DIAG_EARLY_BOOT || rep->diag.kind == KASLR_DIAG_WRONG_VMLINUX) {
+			kaslr_set_err(ctx, "%s", rep->diag.msg);
+			return KASLR_NOTFOUND;
+		}
+		tail = rep->diag.kind ? rep->diag.msg : HINT;
+		hint_room = strlen(tail) + 4;
+		if (hint_room > sizeof(ctx->err) / 2)
+			hint_room = sizeof(ctx->err) / 2;
 		story_format(&story, sum, sizeof(sum));
 		if (!*sum)
 			snprintf(sum, sizeof(sum), "%s", nr_cpus && regs ? "no method applied" :
@@ -512,7 +529,7 @@ enum kaslr_status kaslr_find(struct kaslr_ctx *ctx, const struct kaslr_vmlinux *
 		/* Keep room for the hint: cut the per-CPU story if it is long. */
 		if (strlen(sum) > sizeof(ctx->err) - hint_room)
 			strcpy(sum + sizeof(ctx->err) - hint_room - 4, "...");
-		kaslr_set_err(ctx, "%s; %s", sum, HINT);
+		kaslr_set_err(ctx, "%s; %s", sum, tail);
 		return KASLR_NOTFOUND;
 	}
 	rep->best = best;

@@ -84,7 +84,24 @@ elf_open(struct kaslr_dump_file *f, char *err, size_t errlen)
 	struct elf_fmt *e;
 	uint64_t phoff;
 
-	if (kaslr_dump_src_read(&f->src, 0, eh, sizeof(eh)) < 0 || eh[EI_CLASS] != ELFCLASS64) {
+	if (kaslr_dump_src_read(&f->src, 0, eh, sizeof(eh)) < 0) {
+		snprintf(err, errlen, "%s: not a 64-bit ELF core", path);
+		return KASLR_NODATA;
+	}
+	/*
+	 * QEMU's dump-guest-memory writes an i386 core when its first vCPU is
+	 * not in 64-bit mode (seen on a guest stopped at its reset vector,
+	 * tests/lab/lab.sh early; an ELF64 core there, and ELF32 would say the
+	 * same): no 64-bit kernel is running in it.
+	 */
+	if (!memcmp(eh, ELFMAG, SELFMAG) && eh[EI_DATA] == ELFDATA2LSB && kaslr_le16(eh + EH_MACHINE) == EM_386) {
+		snprintf(err, errlen, "%s: an i386 ELF core, as QEMU writes when vCPU 0 is not in 64-bit mode: "
+			 "no 64-bit kernel ran yet (the dump predates it: firmware, boot loader or boot code; or "
+			 "the guest is 32-bit), so no tool can place one in it: take the dump after the guest "
+			 "has booted", path);
+		return KASLR_NODATA;
+	}
+	if (eh[EI_CLASS] != ELFCLASS64) {
 		snprintf(err, errlen, "%s: not a 64-bit ELF core", path);
 		return KASLR_NODATA;
 	}

@@ -100,7 +100,7 @@ repair_session_arm64(const struct kaslr_arm64_layout *l, const char *source)
 		rep.ram_vmcoreinfo ? "the kernel's copy in RAM, agreeing" : "these values only");
 
 	/* 5: come up as a full session; if crash cannot, return to the repaired minimal one. */
-	if (kaslr_repair_full_init(t, &step) < 0) {
+	if (kaslr_repair_full_init(t, 0, &step) < 0) {
 		kaslr_repair_rollback(t);
 		kaslr_repair_end(t);
 		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
@@ -194,7 +194,7 @@ arm64_search(struct kaslr_arm64_layout *l, int quiet)
 	struct kaslr_arm64_values v;
 	struct kaslr_ctx ctx;
 	const struct kaslr_candidate *b;
-	char err[KASLR_ERRLEN], checks[160];
+	char err[KASLR_ERRLEN], checks[512];
 	enum kaslr_status st;
 	int ret = -1;
 

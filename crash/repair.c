@@ -280,16 +280,98 @@ kaslr_repair_save(struct kaslr_repair *t)
 	t->saved_minimal = 1;
 }
 
-int
-kaslr_repair_full_init(struct kaslr_repair *t, const char **step_ret)
+/*
+ * crash's own words when the full initialisation fails, once: a failing
+ * OFFSET() check (symbols.c:datatype_error()) writes its message to
+ * stderr, then its "error trace" line, then error(FATAL) writes the same
+ * message again to crash's output.  Paragraphs (blank-line separated) are
+ * printed once each, and the trace only with -v.
+ */
+static void
+print_once(const char *text, int verbose)
 {
+	char *copy, *para, *next, *seen[32];
+	int nseen = 0, i, dup;
+
+	if (verbose || !(copy = strdup(text))) {
+		fputs(text, fp);
+		return;
+	}
+	for (para = copy; para && *para; para = next) {
+		char *end = strstr(para, "\n\n");
+
+		next = end ? end + 2 : NULL;
+		if (end)
+			*end = '\0';
+		while (*para == '\n')
+			para++;
+		if (!*para || (para[0] == '[' && strstr(para, "error trace:")))
+			continue;
+		for (dup = 0, i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], para))
+				dup = 1;
+		if (dup)
+			continue;
+		if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[nseen++] = para;
+		fprintf(fp, "%s\n", para);
+	}
+	free(copy);
+}
+
+int
+kaslr_repair_full_init(struct kaslr_repair *t, int verbose, const char **step_ret)
+{
+	FILE *cap = tmpfile(), *saved_fp = NULL;
+	int out = -1, err = -1, rc = 0;
+	char *text = NULL;
+	long len;
+
 	(void)t;
+	/* What crash prints on the way (stdout and stderr) is held back, to be printed once. */
+	fflush(fp);
+	fflush(stdout);
+	fflush(stderr);
+	if (cap && ((out = dup(STDOUT_FILENO)) < 0 || (err = dup(STDERR_FILENO)) < 0 ||
+		    dup2(fileno(cap), STDOUT_FILENO) < 0 || dup2(fileno(cap), STDERR_FILENO) < 0)) {
+		if (out >= 0)
+			dup2(out, STDOUT_FILENO);
+		if (err >= 0)
+			dup2(err, STDERR_FILENO);
+		fclose(cap);
+		cap = NULL;
+	}
+	/* Output redirected ("kaslr -r > FILE"): error() writes to fp as well; hold that back too. */
+	if (cap && fp != stdout) {
+		saved_fp = fp;
+		fp = cap;
+	}
 	pc->flags &= ~MINIMAL_MODE;
 	if (kaslr_repair_catch_fatal(full_init, NULL) < 0) {
 		*step_ret = full_init_step ? full_init_step : "?";
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (!cap)
+		return rc;
+	fflush(fp);
+	fflush(stdout);
+	fflush(stderr);
+	if (saved_fp)
+		fp = saved_fp;
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	close(out);
+	close(err);
+	if ((len = ftell(cap)) > 0 && (text = calloc(1, (size_t)len + 1)) && !fseek(cap, 0, SEEK_SET) &&
+	    fread(text, 1, (size_t)len, cap) == (size_t)len) {
+		if (rc < 0)
+			print_once(text, verbose);
+		else
+			fputs(text, fp);
+	}
+	free(text);
+	fclose(cap);
+	return rc;
 }
 
 void

@@ -24,7 +24,7 @@
  *	x86_64: kaslr_repair_post_reloc(t, levels);	4: machdep_init(POST_RELOC)
  *	arm64:  kaslr_repair_layout_arm64(t, &l, ...);	4: kimage/linear map, PRE_GDB
  *	kaslr_repair_save(t);				"repaired minimal"
- *	kaslr_repair_full_init(t, &step);		5: the chain --minimal skipped
+ *	kaslr_repair_full_init(t, verbose, &step);		5: the chain --minimal skipped
  *	kaslr_repair_rollback(t);			on a failure: the last save point
  *	kaslr_repair_end(t);
  *
@@ -77,11 +77,12 @@ void kaslr_repair_save(struct kaslr_repair *t);
  * kaslr_repair_full_init - step 5: the initialisation crash's main_loop()
  * skips in --minimal mode, in its order, with MINIMAL_MODE cleared and
  * crash's FATAL errors caught
+ * @verbose:  on failure, print crash's text as it came (else each message once, no trace)
  * @step_ret: on failure, the step that failed ("module_init")
  *
  * @returns 0 (a full session), or -1 (roll back to "repaired minimal").
  */
-int kaslr_repair_full_init(struct kaslr_repair *t, const char **step_ret);
+int kaslr_repair_full_init(struct kaslr_repair *t, int verbose, const char **step_ret);
 
 /**
  * kaslr_repair_rollback - return to the last save point

@@ -96,6 +96,42 @@ static const char *cpu_unusable(const struct kaslr_cpu_regs *r)
 	return NULL;
 }
 
+/*
+ * Not in the kernel yet, by construction from the registers (core/diagnose.c):
+ * real mode (CR0.PE clear: firmware, the boot loader, the kernel's real-mode
+ * setup); protected mode without paging (firmware, startup_32); or paging on
+ * with RIP below the kernel half and no present entry in the kernel half of
+ * the top-level table CR3 points at.  The last is the decompressor
+ * (arch/x86/boot/compressed/head_64.S and ident_map_64.c build identity
+ * tables only): the kernel's own tables, and every process's, map the
+ * kernel half, and the kernel proper runs above 0xffffffff80000000.
+ */
+static int pre_kernel(struct kaslr_ctx *ctx, const struct kaslr_cpu_regs *r, char *buf, size_t size)
+{
+	unsigned char pgd[KASLR_PAGE_SIZE];
+	uint64_t table = r->cr3 & PTE_ADDR_MASK;
+	int i;
+
+	if ((r->valid & (KASLR_REG_CR0 | KASLR_REG_RIP)) != (KASLR_REG_CR0 | KASLR_REG_RIP))
+		return 0;
+	if (!(r->cr0 & CR0_PE)) {
+		snprintf(buf, size, "in real mode (IP 0x%" PRIx64 ")", r->rip);
+		return 1;
+	}
+	if (!(r->cr0 & CR0_PG)) {
+		snprintf(buf, size, "in protected mode without paging (EIP 0x%" PRIx64 ")", r->rip);
+		return 1;
+	}
+	if (r->rip >= KERNEL_HALF_4L || !(r->valid & KASLR_REG_CR3) || !table ||
+	    kaslr_phys_read(ctx, table, pgd, sizeof(pgd)))
+		return 0;
+	for (i = 256; i < 512; i++)
+		if (kaslr_le64(pgd + 8 * i) & PTE_PRESENT)
+			return 0;
+	snprintf(buf, size, "in the boot decompressor (RIP 0x%" PRIx64 ", CR3 0x%" PRIx64
+		 ": identity tables, nothing mapped in the kernel half)", r->rip, r->cr3);
+	return 1;
+}
 
 /* Methods 1 and 2, in that order, each verified on its own. */
 static const struct kaslr_cpu_method cpu_methods[] = {
@@ -110,6 +146,7 @@ const struct kaslr_arch kaslr_arch_x86_64 = {
 	.image_size = KERNEL_IMAGE_SIZE,
 	.align = KASLR_ALIGN,
 	.image_paddr = image_paddr,
+	.pre_kernel = pre_kernel,
 	.ptr_to_phys = ptr_to_phys,
 	.vtop = kaslr_vtop,
 	.runtime_pointer = runtime_pointer,

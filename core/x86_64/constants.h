@@ -20,6 +20,9 @@
 #define CR4_LA57		(1ULL << 12)
 /* CR0.PG (bit 31). */
 #define CR0_PG			(1ULL << 31)
+#define CR0_PE			(1ULL << 0)	/* protected mode */
+/* The lowest kernel-half address (4-level; 5-level's lies below, so it is kernel half too). */
+#define KERNEL_HALF_4L		0xffff800000000000ULL
 /* With PTI (4.15+) CR3 may hold the user half of an 8 KiB PGD pair; bit 12 picks it. */
 #define PTI_USER_PGD_BIT	(1ULL << 12)
 /* CR3 bits 0-11 hold the PCID (with CR4.PCIDE) or PWT/PCD flags. */

@@ -18,7 +18,13 @@
 #   dumps [SUITE...]      kernel + initramfs + vmci and novmci boots per suite
 #                         (default $KASLR_LAB_SUITES or "bookworm trixie sid");
 #                         prints the dump dirs, rewrites $LAB/dumps/index.
+#                         The first x86_64 suite's kernel also gets its
+#                         early-boot dumps (early KVER), not in the index.
 #                         Without SUITEs it then does dumps-arm64 too.
+#   early KVER            dumps of a guest stopped before its kernel runs:
+#                         dumps/KVER/early/early-real.elf (reset vector) and
+#                         early.elf (vCPU 0 in the boot decompressor); its
+#                         truth.env says every vCPU's state; prints the dir
 #   all                   setup + dumps
 #   reboot [SUITE...]     boot the suites' current kernels again: new vmci,
 #                         novmci and novmci-la57 boots (KASLR places each
@@ -83,7 +89,8 @@ DEFAULT_SUITES="bookworm trixie sid"
 DEFAULT_ARM64_SUITES="bookworm trixie"
 PKGS=(crash qemu-system-x86 qemu-system-arm busybox-static cpio makedumpfile xz-utils zstd kmod
 	libelf-dev libkdumpfile-dev zlib1g-dev gcc make python3 clang binutils debootstrap valgrind bc
-	qemu-user-static binfmt-support gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+	qemu-user-static binfmt-support gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	debhelper dpkg-dev lintian rpm)
 
 die() {
 	printf '%s: error: %s\n' "$PROG" "$*" >&2
@@ -764,6 +771,60 @@ boot() {
 	note "$kver/$name done in $((SECONDS - t0)) s ($(du -sh "$d" | cut -f1) on disk)"
 }
 
+# early KVER - dumps of a guest that never reached its kernel, in
+# $LAB/dumps/KVER/early (not in the index: no kernel is placed in them):
+# early-real.elf at the reset vector, early.elf with vCPU 0 in the boot
+# decompressor.  qemu-driver.py --early stops the guest in short slices and
+# reads the state back after each, so no delay is tuned to one machine.
+# truth.env: KVER, RELEASE, VMLINUX and every vCPU's MODE/RIP/CR0/CR3/EFER
+# per dump (EARLY_CPU0_MODE=decompressor, EARLY_REAL_CPU0_MODE=real), and
+# EARLY_BANNER_IN_MEMORY (1: the decompressor had written the banner out).
+# Sets BOOT_DIR.
+early() {
+	local kver=${1:-} d kdir t0 banner
+	[ -n "$kver" ] || die "usage: lab.sh early KVER"
+	arch_select "$(kver_arch "$kver")"
+	[ "$ARCH" = amd64 ] || die "early: x86_64 kernels only, not $kver"
+	kdir=$LAB/kernels/$kver
+	d=$LAB/dumps/$kver/early
+	BOOT_DIR=$d
+	if [ -e "$d/DONE" ]; then
+		note "$kver/early: cached"
+		return
+	fi
+	need "$QEMU" python3 fallocate
+	build_initramfs "$kver"
+	rm -rf "$d"
+	mkdir -p "$d"
+	t0=$SECONDS
+	# 256 MiB: the decompressor's tables and output fit; the dumps stay small.
+	python3 "$HERE/qemu-driver.py" --kernel "$kdir/vmlinuz" --initrd "$kdir/initrd.cpio.gz" \
+		--mem 256 --smp 2 --qemu "$QEMU" --append "$GUEST_CMDLINE kaslr" --outdir "$d" --early early ||
+		die "early-boot dumps of $kver failed: $(cat "$d/driver.err" 2>/dev/null || echo 'qemu-driver died') (logs in $d)"
+	{
+		echo "# Ground truth of the early-boot dumps (lab.sh early): no kernel runs in them."
+		echo "KVER=$kver"
+		echo "RELEASE=$(cat "$kdir/release")"
+		echo "VMLINUX=$kdir/vmlinux"
+		grep -v '^#' "$d/early.env"
+		# Whether the decompressor had written the vmlinux's banner out yet (a later stop).
+		banner=$(LC_ALL=C grep -a -o -m1 -E 'Linux version [[:print:]]+' "$kdir/vmlinux") ||
+			die "early: no Linux version banner in $kdir/vmlinux"
+		banner=${banner%%$'\n'*}
+		if grep -qaF -- "$banner" "$d/early.elf"; then echo "EARLY_BANNER_IN_MEMORY=1"; else echo "EARLY_BANNER_IN_MEMORY=0"; fi
+	} >"$d/truth.env"
+	chmod 644 "$d"/*.elf
+	fallocate --dig-holes "$d/early-real.elf"
+	fallocate --dig-holes "$d/early.elf"
+	date -u +%FT%TZ >"$d/DONE"
+	note "$kver/early done in $((SECONDS - t0)) s ($(du -sh "$d" | cut -f1) on disk)"
+}
+
+cmd_early() {
+	early "$@"
+	echo "$BOOT_DIR"
+}
+
 # derive DIR - dumps made from a boot's dumps that QEMU cannot write itself;
 # made when missing, so a cached boot gains them too.
 #   panic-nonotes.kdump  the panicked guest as kdump-compressed without any
@@ -846,6 +907,11 @@ dumps_of() {
 			if [ "$BOOT_MADE" = 1 ]; then update_index; fi
 			DUMP_DIRS+=("$BOOT_DIR")
 		done
+		# The early-boot dumps: of the first x86_64 suite's kernel only.
+		if [ "$ARCH" = amd64 ] && [ "$s" = "$1" ]; then
+			early "$KVER"
+			DUMP_DIRS+=("$BOOT_DIR")
+		fi
 	done
 	update_index
 }
@@ -982,7 +1048,7 @@ main() {
 	[ $# = 0 ] || shift
 	case $cmd in
 	path) echo "$LAB"; return ;;
-	setup | kernel | kernel-arm64 | initramfs | boot | dumps | dumps-arm64 | all | reboot | reboot-arm64 | share | gc) ;;
+	setup | kernel | kernel-arm64 | initramfs | boot | early | dumps | dumps-arm64 | all | reboot | reboot-arm64 | share | gc) ;;
 	'' | -h | --help | help)
 		sed -n '/^# Usage:/,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
 		if [ -z "$cmd" ]; then exit 2; fi
@@ -998,6 +1064,7 @@ main() {
 	kernel-arm64) arch_select arm64; cmd_kernel "$@" ;;
 	initramfs) cmd_initramfs "$@" ;;
 	boot) cmd_boot "$@" ;;
+	early) cmd_early "$@" ;;
 	dumps) cmd_dumps "$@" ;;
 	dumps-arm64) cmd_dumps_arm64 "$@" ;;
 	all) [ $# = 0 ] || die "usage: lab.sh all"; cmd_setup; cmd_dumps ;;

@@ -18,6 +18,16 @@ ACTION is run in order once the guest has printed "LAB: READY":
     panic         sends "panic" to the guest's console, waits for the
                   "Kernel panic" line, then 2 s more for the other CPUs
 
+With --early FILE the guest is started stopped (-S) and no ACTION runs:
+FILE-real.elf is dumped at once (every vCPU at its reset vector, real
+mode), then the guest runs in short slices, stopped after each, until vCPU
+0 is in 64-bit mode below the kernel half (the boot decompressor's
+identity-mapped code); FILE.elf is dumped there.  The state is read back
+with "info registers" after each stop, never assumed from a delay (TCG and
+KVM differ by orders of magnitude); a slice that overshoots into the
+kernel half starts QEMU again with shorter slices.  early.env records, for
+each dump, every vCPU's RIP, CR0, CR3, EFER and the mode they mean.
+
 Then QEMU is told to quit.  Outputs, in DIR: serial.log (the whole console),
 qemu.log (QEMU's own stdout/stderr), guest.env (every "LAB: key=value" line
 the guest printed before READY, as key=value lines).
@@ -46,6 +56,10 @@ DUMP_TIMEOUT = 300      # one dump-guest-memory until DUMP_COMPLETED
 PANIC_TIMEOUT = 60      # "panic" sent until "Kernel panic" seen
 PANIC_SETTLE = 2        # after "Kernel panic": let the other CPUs stop
 QUIT_TIMEOUT = 20       # QMP quit until the process is gone
+EARLY_SLICE = 0.02      # --early: first run slice, halved after an overshoot
+EARLY_TRIES = 4         # --early: QEMU starts at most
+EARLY_TIMEOUT = 60      # --early: guest run time until the decompressor
+KERNEL_HALF = 0xffff800000000000
 
 
 class DriverError(Exception):
@@ -221,6 +235,77 @@ def dump(qmp, path, fmt):
           os.path.getsize(path) >> 20, time.monotonic() - t0), file=sys.stderr)
 
 
+
+def vcpu_states(qmp):
+    """Every vCPU's registers after a stop: a list of dicts (cpu, rip, cr0, cr3, efer, mode)."""
+    text = qmp.command("human-monitor-command", **{"command-line": "info registers -a"})
+    states = []
+    for block in re.split(r"(?m)^CPU#", text)[1:]:
+        cpu = int(block.split(None, 1)[0].strip(":"))
+        # "RIP=" in 64-bit mode, "EIP=" below it.
+        regs = dict((k.replace("EIP", "RIP"), int(v, 16))
+                    for k, v in re.findall(r"\b(RIP|EIP|CR0|CR3|EFER)=([0-9a-fA-F]+)", block))
+        if len(regs) < 4:
+            raise DriverError("info registers: no RIP/CR0/CR3/EFER for CPU %d" % cpu)
+        states.append({"cpu": cpu, "rip": regs["RIP"], "cr0": regs["CR0"], "cr3": regs["CR3"],
+                       "efer": regs["EFER"], "mode": cpu_mode(regs)})
+    if not states:
+        raise DriverError("info registers -a: no CPU in %r" % text[:80])
+    return states
+
+
+def cpu_mode(r):
+    """The boot stage registers @r show: real, protected, decompressor (64-bit, low half), kernel."""
+    if not r["CR0"] & 1:
+        return "real"
+    if not r["CR0"] & (1 << 31) or not r["EFER"] & (1 << 10):   # paging off, or not long mode (LMA)
+        return "protected"
+    return "kernel" if r["RIP"] >= KERNEL_HALF else "decompressor"
+
+
+def write_early_env(path, dumps):
+    """early.env: per dump NAME, NAME_CPUn_{MODE,RIP,CR0,CR3,EFER} lines."""
+    with open(path, "w") as f:
+        f.write("# vCPU state of each early-boot dump, read with QEMU's info registers (qemu-driver.py --early)\n")
+        for name, states in dumps:
+            key = re.sub(r"\W", "_", name.rsplit(".", 1)[0]).upper()
+            f.write("%s_NCPUS=%d\n" % (key, len(states)))
+            for s in states:
+                for k in ("mode", "rip", "cr0", "cr3", "efer"):
+                    v = s[k] if k == "mode" else "0x%x" % s[k]
+                    f.write("%s_CPU%d_%s=%s\n" % (key, s["cpu"], k.upper(), v))
+
+
+def run_early(a, cmd, proc, qmp):
+    """--early: the real-mode dump at once, then run in slices until vCPU 0 is in the decompressor.
+    @returns the (name, states) pairs, or None when a slice overshot into the kernel."""
+    name = a.early
+    out = []
+    states = vcpu_states(qmp)
+    if any(s["mode"] != "real" for s in states):
+        raise DriverError("a stopped guest (-S) is not in real mode: %r" % states)
+    dump(qmp, os.path.join(a.outdir, name + "-real.elf"), "elf")
+    out.append((name + "-real.elf", states))
+    t0 = time.monotonic()
+    while True:
+        qmp.command("cont")
+        time.sleep(a.slice)
+        qmp.command("stop")
+        states = vcpu_states(qmp)
+        mode = states[0]["mode"]
+        if mode == "kernel":
+            return None
+        if mode == "decompressor":
+            break
+        if time.monotonic() - t0 > EARLY_TIMEOUT:
+            raise DriverError("vCPU 0 not in the decompressor within %d s (last %r)" % (EARLY_TIMEOUT, states[0]))
+    print("qemu-driver: vCPU 0 in the decompressor after %.2f s (RIP 0x%x, CR3 0x%x)"
+          % (time.monotonic() - t0, states[0]["rip"], states[0]["cr3"]), file=sys.stderr)
+    dump(qmp, os.path.join(a.outdir, name + ".elf"), "elf")
+    out.append((name + ".elf", states))
+    return out
+
+
 def run(a, tmpdir):
     qmp_path = os.path.join(tmpdir, "qmp.sock")
     ser_path = os.path.join(tmpdir, "serial.sock")
@@ -239,6 +324,8 @@ def run(a, tmpdir):
         cmd += ["-device", "vmcoreinfo"]
     if a.cpu:
         cmd += ["-cpu", a.cpu]
+    if a.early:
+        cmd += ["-S"]
     with open(os.path.join(a.outdir, "qemu.cmdline"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     qlog = open(os.path.join(a.outdir, "qemu.log"), "wb")
@@ -250,6 +337,16 @@ def run(a, tmpdir):
         ser_sock = accept(lser, proc, "serial")
         serial = Serial(ser_sock, os.path.join(a.outdir, "serial.log"))
         qmp = Qmp(qmp_sock)
+        if a.early:
+            early = run_early(a, cmd, proc, qmp)
+            if early is not None:
+                write_early_env(os.path.join(a.outdir, "early.env"), early)
+            try:
+                qmp.command("quit")
+            except DriverError:
+                pass
+            proc.wait(QUIT_TIMEOUT)
+            return early is not None
         t0 = time.monotonic()
         m = serial.wait_for(r"^.*LAB: READY", a.boot_timeout, what="LAB: READY")
         print("qemu-driver: guest ready in %.1f s" % (time.monotonic() - t0), file=sys.stderr)
@@ -273,6 +370,7 @@ def run(a, tmpdir):
         except DriverError:
             pass                        # QEMU may close the socket before replying
         proc.wait(QUIT_TIMEOUT)
+        return True
     except BaseException as exc:
         if serial is not None:
             sys.stderr.write("---- serial log tail ----\n%s\n-------------------------\n"
@@ -310,6 +408,8 @@ def main():
     ap.add_argument("--vmcoreinfo", action="store_true", help="add -device vmcoreinfo")
     ap.add_argument("--cpu", default=None, help="QEMU -cpu model (e.g. qemu64,+la57 for 5-level paging)")
     ap.add_argument("--boot-timeout", type=int, default=120)
+    ap.add_argument("--early", metavar="NAME", default=None,
+                    help="early-boot dumps NAME-real.elf and NAME.elf (no ACTION)")
     ap.add_argument("--outdir", required=True)
     ap.add_argument("actions", nargs="*")
     a = ap.parse_args()
@@ -317,8 +417,16 @@ def main():
     err_path = os.path.join(a.outdir, "driver.err")
     tmpdir = tempfile.mkdtemp(prefix="kaslr-lab-")    # short path: sun_path is 108 bytes
     try:
-        run(a, tmpdir)
-        return 0
+        a.slice = EARLY_SLICE
+        for _ in range(EARLY_TRIES if a.early else 1):
+            if run(a, tmpdir):
+                return 0
+            print("qemu-driver: a %.3f s slice ran into the kernel half: again with half of it" % a.slice,
+                  file=sys.stderr)
+            a.slice /= 2
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            os.makedirs(tmpdir)
+        raise DriverError("every slice down to %.3f s ran past the decompressor" % (a.slice * 2))
     except (DriverError, OSError, subprocess.SubprocessError, ValueError) as exc:
         msg = str(exc) or exc.__class__.__name__
         print("qemu-driver: error: %s" % msg, file=sys.stderr)

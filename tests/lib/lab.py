@@ -13,6 +13,7 @@ As a program (for the shell groups), stdlib only:
   lab.py dirs            one boot directory a line
   lab.py dumps           "DIR FILE" for every dump of every boot directory
   lab.py arm64-dirs      one arm64 boot directory a line (dumps/index.arm64)
+  lab.py early-dir       the early-boot dump directory (lab.sh early)
 Both exit 1 with one "lab.py: error: ..." line on stderr when the lab is incomplete.
 Environment: KASLR_LAB_DIR, KASLR_LAB_SUITES (as lab.sh).
 """
@@ -75,6 +76,21 @@ def boot_dirs(suites=None, boots=BOOTS):
                 raise LabError("%s is not in %s/dumps/index" % (d, LAB))
             dirs.append(d)
     return dirs
+
+
+# The early-boot dumps (lab.sh early): of the first suite's kernel, not in the index.
+EARLY_DUMPS = ("early.elf", "early-real.elf")
+
+
+def early_dir():
+    """dumps/KVER/early of the first suite's kernel; LabError unless finished, with truth and dumps."""
+    d = os.path.join(LAB, "dumps", current_kver(SUITES[0]), "early")
+    if not os.path.exists(os.path.join(d, "DONE")):
+        raise LabError("%s is not finished (no DONE): run tests/lab/lab.sh dumps" % d)
+    missing = [f for f in EARLY_DUMPS + ("truth.env",) if not os.path.isfile(os.path.join(d, f))]
+    if missing:
+        raise LabError("%s lacks %s" % (d, " ".join(missing)))
+    return d
 
 
 def dump_files(d):
@@ -160,11 +176,13 @@ def main(argv):
             for d in boot_dirs():
                 for f in dump_files(d):
                     print(d, f)
+        elif argv == ["early-dir"]:
+            print(early_dir())
         elif argv == ["arm64-dirs"]:
             for d in arm64_boot_dirs():
                 print(d)
         else:
-            sys.stderr.write("usage: lab.py dirs|dumps|arm64-dirs\n")
+            sys.stderr.write("usage: lab.py dirs|dumps|arm64-dirs|early-dir\n")
             return 2
     except LabError as e:
         sys.stderr.write("lab.py: error: %s\n" % e)

@@ -15,8 +15,14 @@
 #                         aarch64-linux-gnu-gcc against that crash's arm64 root as sysroot
 #   make check            every test (unit, fixtures, real dumps); last line "N passed, N failed"
 #   make demo             set up the lab, make one real dump, open it in crash with the module
-#   make install          DESTDIR, PREFIX (default /usr): kaslr.so into crash's extension dir
+#   make install          DESTDIR, PREFIX (default /usr), EXTDIR (default PREFIX/lib64/crash/
+#                         extensions, Fedora's; Debian's crash reads /usr/lib/crash/extensions)
 #   make extensions       when dropped into crash's extensions/ directory
+#   make dist             build/dist/crash-kaslr-VERSION.tar.gz, the tree the packages build from
+#   make deb              Debian packages crash-kaslr and kaslr-find in build/deb/ (debian/,
+#                         dpkg-buildpackage -us -uc -b)
+#   make rpm              RPMs crash-kaslr-command and kaslr-find in build/rpm/ (kaslr.spec)
+#   make packages         both
 
 TARGET ?= $(shell uname -m | sed -e 's/x86_64/X86_64/' -e 's/aarch64/ARM64/')
 PREFIX ?= /usr
@@ -37,6 +43,8 @@ KASLR_SO_FLAGS = $(abspath $(DEFS_DIR)) $(GDB_FLAVOUR) $(CRASH_VERSION) $(TARGET
 KASLR_SO_STAMP = build/flags/$(subst /,_,$(KASLR_SO))
 
 CC ?= gcc
+# The release, one place: kaslr_core.h (debian/changelog and kaslr.spec say the same).
+VERSION := $(shell sed -n 's/^\#define KASLR_VERSION "\(.*\)"/\1/p' kaslr_core.h)
 # A cross build (make arm64) links against an arm64 root: SYSROOT=DIR.
 SYSROOT ?=
 WARN = -Wall -Wextra
@@ -65,9 +73,9 @@ $(KASLR_SO): kaslr_ext.c $(CRASH_SRCS) $(CRASH_HDRS) $(CORE_SRCS) $(CORE_HDRS) $
 	@test -n "$(DEFS_DIR)" || { echo "kaslr.so: no defs.h in $(or $(CRASH_SRC),. .. /usr/include/crash): install the crash package or pass CRASH_SRC=DIR" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	@test -n "$(CRASH_VERSION)" || echo "kaslr.so: the release of the crash owning $(DEFS_DIR)/defs.h is unknown: only its gdb flavour is checked at load time (pass CRASH_VERSION=X.Y.Z)" >&2
-	$(CC) $(if $(SYSROOT),--sysroot=$(SYSROOT)) $(WARN) $(CFLAGS) -fPIC -shared -rdynamic -fvisibility=hidden -D$(TARGET) -D$(GDB_FLAVOUR) \
+	$(CC) $(if $(SYSROOT),--sysroot=$(SYSROOT)) $(WARN) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -rdynamic -fvisibility=hidden -D$(TARGET) -D$(GDB_FLAVOUR) \
 		$(if $(CRASH_VERSION),-DKASLR_CRASH_VERSION='"$(CRASH_VERSION)"') \
-		-I$(DEFS_DIR) -I. -o $@ kaslr_ext.c $(CRASH_SRCS) $(CORE_SRCS) -lelf -lz -ldl
+		-I$(DEFS_DIR) -I. $(LDFLAGS) -o $@ kaslr_ext.c $(CRASH_SRCS) $(CORE_SRCS) -lelf -lz -ldl
 
 $(KASLR_SO_STAMP): FORCE
 	@mkdir -p $(dir $@)
@@ -97,7 +105,7 @@ arm64:
 .PHONY: versions arm64 FORCE
 
 kaslr-find: kaslr_find.c kaslr_find_print.c kaslr_find.h $(CORE_SRCS) $(CORE_HDRS)
-	$(CC) $(WARN) $(CFLAGS) -I. -o $@ kaslr_find.c kaslr_find_print.c $(CORE_SRCS) -lkdumpfile -lelf -lz
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -I. $(LDFLAGS) -o $@ kaslr_find.c kaslr_find_print.c $(CORE_SRCS) -lkdumpfile -lelf -lz
 
 extensions: kaslr.so
 
@@ -106,18 +114,68 @@ install: kaslr.so kaslr-find
 	install -D -m 0755 kaslr-find $(DESTDIR)$(BINDIR)/kaslr-find
 	install -D -m 0644 docs/kaslr-find.1 $(DESTDIR)$(MANDIR)/man1/kaslr-find.1
 
+# Packages (docs/packaging.md).  make dist takes the files git tracks (and new
+# ones it does not ignore) or, outside a git checkout, the tree without build/.
+DIST = crash-kaslr-$(VERSION)
+dist:
+	@rm -rf build/dist && mkdir -p build/dist
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh; \
+	else find . -path ./build -prune -o -type f ! -name kaslr.so ! -name kaslr-find -printf '%P\0'; fi | \
+		tar --null -T - --transform 's,^,$(DIST)/,' --owner=0 --group=0 --sort=name -czf build/dist/$(DIST).tar.gz
+	@echo build/dist/$(DIST).tar.gz
+
+deb: dist
+	@command -v dh >/dev/null || { echo "make deb: no debhelper: apt-get install debhelper dpkg-dev" >&2; exit 1; }
+	rm -rf build/deb && mkdir -p build/deb
+	tar -C build/deb -xzf build/dist/$(DIST).tar.gz
+	cd build/deb/$(DIST) && dpkg-buildpackage -us -uc -b
+	@ls build/deb/*.deb
+
+# Off an RPM system (Debian's rpm package) crash-devel is not in the rpm
+# database: rpmbuild --nodeps, with crash's release told by its defs.h.
+RPM_CRASH_DEVEL := $(shell rpm -q crash-devel >/dev/null 2>&1 && echo yes)
+RPMBUILD_FLAGS ?=
+rpm: dist
+	@command -v rpmbuild >/dev/null || { echo "make rpm: no rpmbuild: install rpm-build (Debian: rpm)" >&2; exit 1; }
+	rm -rf build/rpm && mkdir -p build/rpm/SOURCES
+	cp build/dist/$(DIST).tar.gz build/rpm/SOURCES/
+	$(if $(RPM_CRASH_DEVEL),,@echo "make rpm: crash-devel is not in the rpm database: --nodeps, crash $(CRASH_VERSION) from $(DEFS_DIR)/defs.h")
+	rpmbuild -bb $(RPMBUILD_FLAGS) --define '_topdir $(abspath build/rpm)' \
+		$(if $(RPM_CRASH_DEVEL),,--nodeps --define 'crash_version $(CRASH_VERSION)') kaslr.spec
+	@find build/rpm/RPMS -name '*.rpm'
+
+packages: deb rpm
+
+.PHONY: dist deb rpm packages
+
 # Unit tests: the core without crash, plain and under ASan+UBSan.
 UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS = $(WARN) -g -O1 -I. -Itests/unit
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-build/unit/%: tests/unit/%.c tests/unit/synth.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf -lz
+# The core and synth.c are compiled once per flavour (build/unit-obj/,
+# build/unit-san-obj/) and linked into every test.
+UNIT_OBJ_SRCS = $(CORE_SRCS) tests/unit/synth.c
+UNIT_OBJS = $(patsubst %.c,build/unit-obj/%.o,$(UNIT_OBJ_SRCS))
+UNIT_SAN_OBJS = $(patsubst %.c,build/unit-san-obj/%.o,$(UNIT_OBJ_SRCS))
 
-build/unit-san/%: tests/unit/%.c tests/unit/synth.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
+build/unit-obj/%.o: %.c $(CORE_HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/unit/synth.c $(CORE_SRCS) -lelf -lz
+	$(CC) $(UNIT_CFLAGS) -c -o $@ $<
+
+build/unit-san-obj/%.o: %.c $(CORE_HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_OBJS) -lelf -lz
+
+build/unit-san/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(UNIT_SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $< $(UNIT_SAN_OBJS) -lelf -lz
 
 unit: $(addprefix build/unit/,$(UNIT_TESTS)) $(addprefix build/unit-san/,$(UNIT_TESTS))
 

@@ -40,6 +40,7 @@ group versions.py python3 tests/e2e/versions.py
 group checks.py python3 tests/e2e/checks.py
 group drgn.py python3 tests/e2e/drgn.py
 group fixdump.py python3 tests/e2e/fixdump.py
+group messages.py python3 tests/e2e/messages.py
 group arm64.py python3 tests/e2e/arm64.py
 for t in tests/e2e/*.sh; do
 	[ "$t" = tests/e2e/run.sh ] && continue

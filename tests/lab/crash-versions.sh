@@ -17,6 +17,10 @@
 #                                       has; fetches nothing ("list" never
 #                                       names them: the x86_64 tests walk it)
 #        crash-versions.sh path-arm64 VERSION   the directory of that crash
+#        crash-versions.sh deb-root    a clean minbase root of Debian bookworm
+#                                       (KASLR_DEB_SUITE) with apt lists, the
+#                                       machine the package test copies to
+#                                       build and install the .deb in; prints it
 #
 # Versions and where they come from:
 #   7.2.9  Debian bullseye (gdb 7.6): the .deb, extracted into $LAB/crash/7.2.9
@@ -384,6 +388,44 @@ provide_arm64() {
 	cat "$dir/DONE"
 }
 
+###########################################################################
+# deb-root: a clean Debian machine for tests/e2e/package.sh
+
+# provide_deb_root - $LAB/deb-root/SUITE/root: debootstrap --variant=minbase
+# with the system's mirror, apt lists fetched, nothing else installed.  The
+# package test copies it (never changes it) and installs into the copies
+# with the root's own apt, in a chroot.  Prints the root.
+provide_deb_root() {
+	local suite=${KASLR_DEB_SUITE:-bookworm} dir mirror key kr t0
+	dir=$LAB/deb-root/$suite
+	if [ -s "$dir/DONE" ] && [ -x "$dir/root/usr/bin/apt-get" ]; then
+		echo "$dir/root"
+		return
+	fi
+	command -v debootstrap >/dev/null || die "debootstrap not found: run 'tests/lab/lab.sh setup'"
+	[ "$(id -u)" = 0 ] || die "debootstrap of $suite needs root"
+	read -r _ mirror key <<<"$(mirror_lines | awk '$1 == "main"')"
+	[ -n "$mirror" ] || die "no Debian mirror in the system's apt configuration"
+	kr=$(keyring_for "$key")
+	rm -rf "$dir/root" "$dir/root.part" "$dir/DONE"
+	mkdir -p "$dir"
+	t0=$SECONDS
+	note "deb-root: debootstrap --variant=minbase $suite"
+	debootstrap --variant=minbase --keyring="$kr" "$suite" "$dir/root.part" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+		{ tail -n 5 "$dir/debootstrap.log" >&2; die "debootstrap of $suite failed (log: $dir/debootstrap.log)"; }
+	rm -f "$dir/root.part/var/cache/apt/archives/"*.deb
+	# The host's resolver and apt settings (a snapshot mirror's Release files
+	# may be past their Valid-Until), so that the root's apt reaches the mirror.
+	cp /etc/resolv.conf "$dir/root.part/etc/resolv.conf"
+	echo 'Acquire::Check-Valid-Until "false";' >"$dir/root.part/etc/apt/apt.conf.d/90kaslr-lab"
+	chroot "$dir/root.part" apt-get -q update >>"$dir/debootstrap.log" 2>&1 ||
+		{ tail -n 5 "$dir/debootstrap.log" >&2; die "apt-get update in the $suite root failed (log: $dir/debootstrap.log)"; }
+	mv "$dir/root.part" "$dir/root"
+	echo "$suite" >"$dir/DONE"
+	note "deb-root: $suite in $((SECONDS - t0)) s ($(du -sh "$dir/root" | cut -f1))"
+	echo "$dir/root"
+}
+
 cmd_list_arm64() {
 	local f
 	for f in "$ARM64_DIR"/*/DONE; do cat "$f"; done
@@ -404,7 +446,10 @@ main() {
 	mkdir -p "$CDIR"
 	exec 8>"$CDIR/.lock"
 	flock -w 3600 8 || die "$CDIR is locked by another $PROG for over an hour"
-	if [ "${1:-}" = arm64 ]; then
+	if [ "${1:-}" = deb-root ]; then
+		[ $# = 1 ] || die "usage: $PROG deb-root"
+		provide_deb_root
+	elif [ "${1:-}" = arm64 ]; then
 		shift
 		[ $# != 0 ] || die "usage: $PROG arm64 VERSION..."
 		for v; do provide_arm64 "$v"; done

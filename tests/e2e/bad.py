@@ -44,7 +44,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from e2e import Session, right_opts, read_truth, wrong_start  # noqa: E402
+from e2e import Session, build_id, right_opts, read_truth, wrong_start  # noqa: E402
 
 sys.path.insert(0, os.path.join(e2e.ROOT, "tests", "lab"))
 import elfnotes  # noqa: E402
@@ -246,15 +246,6 @@ def case_wrong_5level(kv, d, t):
     check(s.get(0).strip() == "1" and len(want) >= 10 and not diff and "VM_5LEVEL" not in s.get(2),
           name, "started 5-level: %s; differs: %s" % (s.get(0).strip(),
           ", ".join("%s %s/%s" % (k, got.get(k), want.get(k)) for k in diff) or "-"), s, ref)
-
-
-def build_id(vmlinux):
-    """The GNU build-id of a vmlinux, as readelf reads it."""
-    out = subprocess.run(["readelf", "-n", vmlinux], capture_output=True, text=True).stdout
-    m = re.search(r"Build ID: ([0-9a-f]+)", out)
-    if not m:
-        raise RuntimeError("readelf -n %s: no build-id" % vmlinux)
-    return m.group(1)
 
 
 def case_wrong_vmlinux(t, d2, t2):

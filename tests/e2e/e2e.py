@@ -204,6 +204,15 @@ class Session:
         return self.broken() or "rc %s%s, %s" % (self.rc, ", timed out" if self.timed_out else "", self.tail())
 
 
+def build_id(vmlinux):
+    """The GNU build-id of a vmlinux, as readelf reads it."""
+    out = subprocess.run(["readelf", "-n", vmlinux], capture_output=True, text=True).stdout
+    m = re.search(r"Build ID: ([0-9a-f]+)", out)
+    if not m:
+        raise RuntimeError("readelf -n %s: no build-id" % vmlinux)
+    return m.group(1)
+
+
 def find(vmlinux, dump):
     """kaslr-find --json on a dump: (rc, parsed JSON or None, stderr tail)."""
     rc, out, err, to = run_killable([FIND, "--json", vmlinux, dump], "", TIMEOUT)

@@ -42,19 +42,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from e2e import Session, read_truth, report  # noqa: E402
+from e2e import Session, build_id, read_truth, report  # noqa: E402
 import lab  # noqa: E402
 
 ran = want = 0
-
-
-def build_id(vmlinux):
-    """The GNU build-id of a vmlinux, as readelf reads it."""
-    out = subprocess.run(["readelf", "-n", vmlinux], capture_output=True, text=True).stdout
-    m = re.search(r"Build ID: ([0-9a-f]+)", out)
-    if not m:
-        raise RuntimeError("readelf -n %s: no build-id" % vmlinux)
-    return m.group(1)
 
 
 def run_find(vmlinux, dump, json_out=False):

@@ -36,7 +36,9 @@ The driver listens on two unix sockets (in a private temporary directory) and
 QEMU connects to them as a client, so no console byte is lost before the
 driver is attached.  Every wait has a timeout; on any failure QEMU is killed,
 the tail of the serial log and a one-line "qemu-driver: error: ..." go to
-stderr, the same line to DIR/driver.err, and the exit status is 1.
+stderr, the same line to DIR/driver.err, and the exit status is 1 - or 2 when
+the guest kernel itself crashed before READY (its "end Kernel panic" line),
+which the lab may boot again (lab.sh boot).
 """
 import argparse
 import json
@@ -64,6 +66,10 @@ KERNEL_HALF = 0xffff800000000000
 
 class DriverError(Exception):
     """A step failed; the message is the one-line reason."""
+
+
+class GuestCrashed(DriverError):
+    """The guest kernel panicked before "LAB: READY" (exit status 2)."""
 
 
 class Serial:
@@ -348,7 +354,15 @@ def run(a, tmpdir):
             proc.wait(QUIT_TIMEOUT)
             return early is not None
         t0 = time.monotonic()
-        m = serial.wait_for(r"^.*LAB: READY", a.boot_timeout, what="LAB: READY")
+        # A kernel that dies while booting ends with "---[ end Kernel panic - not
+        # syncing: ... ]---" (kernel/panic.c); with panic=0 it then hangs, so
+        # stop at that line rather than at the timeout.
+        m = serial.wait_for(r"^.*(LAB: READY|end Kernel panic - not syncing.*)", a.boot_timeout,
+                            what="LAB: READY")
+        if "LAB: READY" not in m.group(0):
+            first = re.search(r"^.*\b(Oops|BUG|Kernel panic - not syncing)\b.*$", serial.buf, re.M)
+            raise GuestCrashed("the guest kernel crashed while booting: %s"
+                               % (first.group(0).strip() if first else m.group(1)))
         print("qemu-driver: guest ready in %.1f s" % (time.monotonic() - t0), file=sys.stderr)
         info = dict(re.findall(r"LAB: (\w+)=(\S*)", serial.buf[:m.end()]))
         with open(os.path.join(a.outdir, "guest.env"), "w") as f:
@@ -435,7 +449,7 @@ def main():
                 f.write(msg + "\n")
         except OSError:
             pass
-        return 1
+        return 2 if isinstance(exc, GuestCrashed) else 1
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 

@@ -104,8 +104,9 @@ repair_session_arm64(const struct kaslr_arm64_layout *l, const char *source)
 		kaslr_repair_rollback(t);
 		kaslr_repair_end(t);
 		error(INFO, "full initialisation failed in %s; this session stays minimal, with the "
-			    "correct layout (this crash cannot initialise this kernel: a newer crash is "
-			    "needed for a full session)\n", step);
+			    "correct layout: crash %s cannot initialise this kernel as a full session; "
+			    "write a fixed copy with \"kaslr-find --output-dump FIXED %s %s\" and open it "
+			    "in a newer crash\n", step, build_version, pc->namelist, pc->dumpfile);
 		return;
 	}
 	kaslr_repair_end(t);

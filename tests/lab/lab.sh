@@ -692,6 +692,23 @@ cmd_initramfs() {
 ###########################################################################
 # boot
 
+# new_dump_dir KVER NAME: $LAB/dumps/KVER/NAME made empty for a boot, with
+# the initramfs built; DUMP_CACHED=1 (and a note) instead when it is done
+# already.  Called as a plain command, so that set -e holds inside it.
+new_dump_dir() {
+	local dir=$LAB/dumps/$1/$2
+	DUMP_CACHED=0
+	if [ -e "$dir/DONE" ]; then
+		note "$1/$2: cached"
+		DUMP_CACHED=1
+		return 0
+	fi
+	need "$QEMU" python3 fallocate
+	build_initramfs "$1"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+}
+
 # boot KVER [--vmcoreinfo] [--nokaslr] [--la57] [--mem MB] [--name NAME] - one boot
 # (--la57: a CPU with 5-level paging, which the kernel then uses; x86_64 only)
 # and its dumps in $LAB/dumps/KVER/NAME; sets BOOT_DIR.  A dir without DONE is
@@ -729,15 +746,11 @@ boot() {
 	kdir=$LAB/kernels/$kver
 	d=$LAB/dumps/$kver/$name
 	BOOT_DIR=$d BOOT_MADE=0
-	if [ -e "$d/DONE" ]; then
+	new_dump_dir "$kver" "$name"
+	if [ $DUMP_CACHED = 1 ]; then
 		derive "$d"
-		note "$kver/$name: cached"
 		return
 	fi
-	need "$QEMU" python3 fallocate
-	build_initramfs "$kver"
-	rm -rf "$d"
-	mkdir -p "$d"
 	t0=$SECONDS
 	# A guest kernel that crashes while booting under TCG (seen: 6.12.118 with 2
 	# vCPUs, an int3 left by a text_poke_bp() race, 1 boot in 3) is booted
@@ -806,14 +819,8 @@ early() {
 	kdir=$LAB/kernels/$kver
 	d=$LAB/dumps/$kver/early
 	BOOT_DIR=$d
-	if [ -e "$d/DONE" ]; then
-		note "$kver/early: cached"
-		return
-	fi
-	need "$QEMU" python3 fallocate
-	build_initramfs "$kver"
-	rm -rf "$d"
-	mkdir -p "$d"
+	new_dump_dir "$kver" early
+	[ $DUMP_CACHED = 0 ] || return 0
 	t0=$SECONDS
 	# 256 MiB: the decompressor's tables and output fit; the dumps stay small.
 	python3 "$HERE/qemu-driver.py" --kernel "$kdir/vmlinuz" --initrd "$kdir/initrd.cpio.gz" \
